@@ -1,0 +1,42 @@
+# 砂川市 総合戦略オープンデータポータル
+#   make serve  — set up, build the data if needed, serve at http://127.0.0.1:8000/
+#   make test   — set up and run every test
+#   make build  — rebuild db/strategy.db and datapackage/ from the source document
+#   make bench  — measure speed (see README)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SOURCE := datapackage/sources/sunagawa-strategy2-revision-comparison-table.txt
+DB     := db/strategy.db
+PIPELINE := $(wildcard portal/pipeline/*.py portal/pipeline/*.yaml)
+
+.PHONY: setup build serve test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 以上が必要です / Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+$(DB): $(STAMP) $(SOURCE) $(PIPELINE)
+	$(BIN)/portal build
+
+build: $(STAMP)
+	$(BIN)/portal build
+
+serve: $(DB)
+	$(BIN)/portal serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(DB)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) db test-artifacts

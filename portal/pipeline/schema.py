@@ -1,0 +1,138 @@
+"""The Table Schema (tables.yaml) and what is derived from it: SQLite DDL and cell formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_FILE = Path(__file__).with_name("tables.yaml")
+
+#: Table Schema type → SQLite column type.  NUMERIC keeps 7740 an integer and 57.7 a real.
+SQLITE_TYPES = {"integer": "INTEGER", "number": "NUMERIC", "string": "TEXT", "boolean": "INTEGER"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One published table: its descriptor from tables.yaml."""
+
+    descriptor: dict
+
+    @property
+    def name(self) -> str:
+        return self.descriptor["name"]
+
+    @property
+    def title(self) -> str:
+        return self.descriptor["title"]
+
+    @property
+    def description(self) -> str:
+        return self.descriptor["description"]
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.descriptor["fields"]
+
+    @property
+    def columns(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    @property
+    def primary_key(self) -> list[str]:
+        return self.descriptor["primaryKey"]
+
+    @property
+    def foreign_keys(self) -> list[dict]:
+        return self.descriptor.get("foreignKeys", [])
+
+    def field(self, name: str) -> dict:
+        return next(f for f in self.fields if f["name"] == name)
+
+    def table_schema(self) -> dict:
+        """The Frictionless Table Schema of this table."""
+        schema: dict[str, Any] = {"fields": self.fields, "primaryKey": self.primary_key}
+        if self.foreign_keys:
+            schema["foreignKeys"] = self.foreign_keys
+        schema["missingValues"] = [""]
+        return schema
+
+    def ddl(self) -> str:
+        """CREATE TABLE for SQLite, with types, NOT NULL, keys and foreign keys from the schema."""
+        cols = []
+        for f in self.fields:
+            col = f'"{f["name"]}" {SQLITE_TYPES[f["type"]]}'
+            if f.get("constraints", {}).get("required"):
+                col += " NOT NULL"
+            if f["type"] == "boolean":
+                col += f' CHECK ("{f["name"]}" IN (0, 1))'
+            cols.append(col)
+        cols.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in self.primary_key) + ")")
+        for fk in self.foreign_keys:
+            ref = fk["reference"]["resource"] or self.name
+            cols.append(
+                "FOREIGN KEY ("
+                + ", ".join(f'"{c}"' for c in fk["fields"])
+                + f') REFERENCES "{ref}" ('
+                + ", ".join(f'"{c}"' for c in fk["reference"]["fields"])
+                + ")"
+            )
+        return f'CREATE TABLE "{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+
+    def index_columns(self) -> list[list[str]]:
+        """Columns worth an index: every foreign key, and the columns people filter on."""
+        wanted = [fk["fields"] for fk in self.foreign_keys]
+        for name in ("goal_no", "kind", "change_type", "status"):
+            if name in self.columns:
+                wanted.append([name])
+        out: list[list[str]] = []
+        for cols in wanted:
+            if cols not in out and cols != self.primary_key:
+                out.append(cols)
+        return out
+
+
+@cache
+def load_schema() -> dict:
+    """tables.yaml as a dictionary (package metadata, resources)."""
+    with SCHEMA_FILE.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def package_meta() -> dict:
+    return load_schema()["package"]
+
+
+def tables() -> list[Table]:
+    return [Table(r) for r in load_schema()["resources"]]
+
+
+def table(name: str) -> Table:
+    return next(t for t in tables() if t.name == name)
+
+
+def to_cell(value: Any, field: dict) -> str:
+    """A value as it is written in the CSV files (empty for NULL, true/false for booleans)."""
+    if value is None:
+        return ""
+    if field["type"] == "boolean":
+        return "true" if value else "false"
+    if field["type"] == "number":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return repr(value) if isinstance(value, float) else str(value)
+    return str(value)
+
+
+def to_json(value: Any, field: dict) -> Any:
+    """A value as it is written in JSON: numbers as numbers, booleans as booleans, NULL as null."""
+    if value is None:
+        return None
+    if field["type"] == "boolean":
+        return bool(value)
+    if field["type"] == "number" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,169 @@
+"""Plan model from small documents in the 新旧対照表 layout, one feature at a time."""
+
+from pathlib import Path
+
+import pytest
+
+from portal.pipeline.errors import SourceError
+from portal.pipeline.plan import parse_plan, sentence_closed
+from portal.pipeline.source import read_source
+
+from .layout import GOAL_HEAD, PROJECT_A, PROJECT_B, PROJECT_NEW, RELATED, document, line_of, page, write
+
+
+def small(tmp_path: Path, before: list[str], after: list[str] | None = None, reasons=None):
+    text = document(page(before, after if after is not None else before, reasons or [["文言整理 "]]))
+    path = write(tmp_path, text)
+    doc = read_source(path)
+    return text, parse_plan(doc.column("before"), "before", path), parse_plan(doc.column("after"), "after", path)
+
+
+@pytest.fixture
+def plans(tmp_path):
+    before = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
+    after = GOAL_HEAD[1:] + PROJECT_A + PROJECT_B + PROJECT_NEW + RELATED
+    return small(tmp_path, before, after)
+
+
+def test_goal_directions_and_numerical_goal(plans):
+    text, old, new = plans
+    (goal,) = old.goals
+    assert (goal.goal_no, goal.label, goal.title, goal.plan_page) == (1, "基本目標１", "元気なまちをつくる", 3)
+    (direction,) = [t for t in old.texts if t.kind == "direction"]
+    assert direction.text == "まちの魅力を高めるため、公園の整備を進める。"
+    assert (direction.first_line, direction.last_line) == (line_of(text, "○まちの"), line_of(text, "る。 "))
+    (ng,) = [k for k in old.kpis if k.kind == "numerical_goal"]
+    assert ng.name == "来訪者数"
+    assert (ng.baseline.value, ng.baseline.unit, ng.baseline_period.year, ng.baseline_period.label) == (1200, "千人", 2018, "平成30年")
+    assert (ng.target.value, ng.target_period.year) == (1500, 2024)
+    assert ng.note == "※観光統計による"
+    assert ng.project is None
+
+
+def test_a_project_added_in_the_after_column(plans):
+    _, old, new = plans
+    assert [p.name for p in old.projects] == ["おひさま保育事業", "みどりの窓口事業"]
+    assert [p.name for p in new.projects] == ["おひさま保育事業", "みどりの窓口事業", "にじいろ給付事業"]
+    # the after column has no page marker of its own, yet its lines are on the same plan page
+    assert {p.plan_page for p in new.projects} == {3}
+
+
+def test_two_line_kpi_name_and_two_kpis_in_one_project(plans):
+    _, old, _ = plans
+    project = old.projects[0]
+    assert project.description == "保育所で一時的に児童を預かり、保護者の負担を軽くする。"
+    assert [k.name for k in project.kpis] == ["一時預かりを利用した延べ児童数", "保育士の研修受講率"]
+    first, second = project.kpis
+    assert (first.baseline.value, first.baseline.unit) == (120, "人")
+    assert (second.baseline.value, second.target.value, second.target.unit) == (80.5, 100, "%")
+    assert (second.baseline_period.year, second.target_period.year) == (2019, 2025)
+
+
+def test_each_year_target(plans):
+    _, old, _ = plans
+    kpi = old.projects[0].kpis[0]
+    assert kpi.target_period.each_year is True
+    assert kpi.target_period.year is None
+    assert kpi.target_period.label == "各年度"
+    assert kpi.baseline_period.year == 2019
+
+
+def test_dash_baseline_is_no_value(plans):
+    _, old, _ = plans
+    (kpi,) = old.projects[1].kpis
+    assert kpi.name == "相談件数"
+    assert kpi.baseline.value is None and kpi.baseline.text == "－"
+    assert kpi.baseline_period.year == 2020
+    assert (kpi.target.value, kpi.target.unit) == (2000, "件")
+
+
+def test_kpi_not_set(plans):
+    _, _, new = plans
+    project = new.projects[2]
+    assert project.description == "子育て世帯に給付を行い、負担の軽減を図る。（R6：新設）"
+    (kpi,) = project.kpis
+    assert kpi.status == "not_set"
+    assert kpi.status_text == "KPIの設定が困難なため設定しない"
+    assert kpi.name is None and kpi.baseline is None and kpi.target is None
+
+
+def test_omitted_section_is_recorded_not_dropped(plans):
+    text, old, _ = plans
+    (om,) = old.omissions
+    assert om.scope == "①公園の整備～②広場の活用"
+    assert (om.level, om.number_from, om.number_to, om.goal_no) == ("submeasure", 1, 2, 1)
+    assert om.measure.title == "にぎわいづくり"
+    assert (om.heading_line, om.last_line) == (line_of(text, "①公園の整備"), line_of(text, "省 略"))
+    # nothing is invented for the omitted measures
+    assert [m.label for m in old.measures] == ["（１）", "（２）", "①"]
+
+
+def test_single_omitted_measure_is_flagged(tmp_path):
+    before = GOAL_HEAD[:13] + ["①保育の充実 ", "－ 省 略 － "]
+    _, old, _ = small(tmp_path, before)
+    sub = [m for m in old.measures if m.level == 2]
+    assert [(m.label, m.title, m.omitted) for m in sub] == [("①", "保育の充実", True)]
+    assert [o.level for o in old.omissions] == ["submeasure", "submeasure"]
+
+
+def test_related_projects_keep_inner_middle_dots(plans):
+    _, old, _ = plans
+    assert [r.name for r in old.related] == ["ひかり相談事業", "ほし広場運営・管理事業"]
+
+
+def test_measure_text_and_hierarchy(plans):
+    _, old, _ = plans
+    (mt,) = [t for t in old.texts if t.kind == "measure_text"]
+    assert mt.text == "保育サービスを充実し、子育てを支える。"
+    assert mt.measure.label == "①" and mt.measure.parent.title == "子育て支援"
+    assert mt.section == "基本目標１ ＞ （２）子育て支援 ＞ ①保育の充実"
+
+
+def test_paragraphs_and_dated_events(tmp_path):
+    before = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "１．策定の経過 ", "   平成 26 年 11 月、国は法を定めま", "した。 ",
+              "本市では令和元年 12 月に計画を策定し", "ました。 "]
+    _, old, _ = small(tmp_path, before)
+    assert [t.text for t in old.texts] == ["平成 26 年 11 月、国は法を定めました。", "本市では令和元年 12 月に計画を策定しました。"]
+    assert [(e.year, e.month, e.label) for e in old.events] == [(2014, 11, "平成26年11月"), (2019, 12, "令和元年12月")]
+    assert old.events[0].text_ref is old.texts[0]
+
+
+@pytest.mark.parametrize(
+    "text, closed",
+    [("図る。", True), ("図る。（R5：小学生以下 R6：高", False), ("図る。（R5：小学生以下）", True), ("図る", False), ("「図る。", False)],
+)
+def test_sentence_closed(text, closed):
+    assert sentence_closed(text) is closed
+
+
+def test_unknown_unit_names_the_line(tmp_path):
+    bad = [line.replace("１２０人   １５０人", "１２０頭   １５０頭") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="未知の単位「頭」") as err:
+        small(tmp_path, GOAL_HEAD + bad)
+    assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "１２０頭")
+
+
+def test_unknown_era_names_the_line(tmp_path):
+    bad = [line.replace("（令和元年） （令和７年）", "（天保元年） （令和７年）") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="未知の元号「天保」") as err:
+        small(tmp_path, GOAL_HEAD + bad)
+    assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "天保元年")
+
+
+def test_value_line_that_does_not_parse_names_the_line(tmp_path):
+    bad = [line.replace("80.5％    100％", "80.5％ と 100％") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="基準値と目標値の行として読めません") as err:
+        small(tmp_path, GOAL_HEAD + bad)
+    assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "80.5％ と")
+
+
+def test_description_without_full_stop_is_an_error(tmp_path):
+    bad = [line.replace("を軽くする。", "を軽くする") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="説明"):
+        small(tmp_path, GOAL_HEAD + bad)
+
+
+def test_omission_marker_without_heading_is_an_error(tmp_path):
+    before = GOAL_HEAD[:6] + ["－ 省 略 － "]
+    with pytest.raises(SourceError, match="直前に見出しがありません"):
+        small(tmp_path, before)

@@ -1,0 +1,134 @@
+"""Layout: pages, the three columns, running headers, page references, wrapped lines."""
+
+import pytest
+
+from portal.pipeline.errors import SourceError
+from portal.pipeline.source import read_source
+from portal.pipeline.text import join_wrapped
+
+from .layout import HEADER, document, line_of, page, write
+
+
+def two_pages():
+    p1 = page(
+        ["計画書２ページ ", "１．はじめに ", "本市は計画を定めまし", "た。 "],
+        ["１．はじめに ", "本市は計画を改めまし", "た。 "],
+        [["文言整理 "]],
+    )
+    p2 = page(
+        ["計画書４ページ ", "２．つぎに ", "市は事業を進める。 ", "計画書５ページ ", "３．さいごに ", "市は見直す。 "],
+        ["２．つぎに ", "市は事業を広く進める。 ", "３．さいごに ", "市は見直す。 "],
+        [["事業の拡大に", "伴う修正。 "], ["・一つ目の理由 ", "・二つ目の理", "由 "]],
+        running_header=["資料４ ", "", "", "計画変更 新旧対照表 ", "", "2 ", "", "", ""],
+    )
+    return document(p1, p2)
+
+
+def test_pages_columns_and_reasons(tmp_path):
+    text = two_pages()
+    doc = read_source(write(tmp_path, text))
+    assert [p.no for p in doc.pages] == [1, 2]
+    p1, p2 = doc.pages
+    assert p1.header_line == 1
+    assert p2.header_line == line_of(text, "変更理由", 2)
+    assert [ln.text.strip() for ln in p1.before] == ["１．はじめに", "本市は計画を定めまし", "た。"]
+    assert [ln.text.strip() for ln in p1.after] == ["１．はじめに", "本市は計画を改めまし", "た。"]
+    assert [r.text for r in p1.reasons] == ["文言整理"]
+    assert [r.text for r in p2.reasons] == ["事業の拡大に伴う修正。", "・一つ目の理由\n・二つ目の理由"]
+    assert p2.reasons[1].points == ["・一つ目の理由", "・二つ目の理由"]
+    assert p2.reasons[0].first_line == line_of(text, "事業の拡大に")
+
+
+def test_every_line_keeps_its_source_line_number(tmp_path):
+    text = two_pages()
+    doc = read_source(write(tmp_path, text))
+    lines = text.splitlines()
+    for page_ in doc.pages:
+        for ln in page_.before + page_.after + [x for r in page_.reasons for x in r.lines]:
+            assert lines[ln.no - 1].rstrip() == ln.text
+
+
+def test_running_header_is_dropped_and_its_page_number_checked(tmp_path):
+    doc = read_source(write(tmp_path, two_pages()))
+    assert doc.pages[1].printed_no == 2
+    all_text = [ln.text for p in doc.pages for ln in p.before + p.after]
+    assert not any("資料" in t or "新旧対照表" in t for t in all_text)
+
+
+def test_wrong_printed_page_number_is_an_error(tmp_path):
+    text = two_pages().replace("\n2 \n", "\n3 \n")
+    with pytest.raises(SourceError, match="ページ番号「3」") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == line_of(text, "変更理由", 2) - 4
+
+
+def test_plan_page_marker_in_one_column_applies_to_both(tmp_path):
+    doc = read_source(write(tmp_path, two_pages()))
+    p1, p2 = doc.pages
+    assert {ln.plan_page for ln in p1.before + p1.after} == {2}
+    pages = {ln.text.strip(): ln.plan_page for ln in p2.after}
+    assert pages["２．つぎに"] == 4
+    assert pages["３．さいごに"] == 5
+    assert pages["市は見直す。"] == 5
+    assert p2.plan_pages == [4, 5]
+    # marker lines themselves are not content
+    assert not any("計画書" in ln.text for p in doc.pages for ln in p.before + p.after)
+
+
+def test_after_column_missing_is_an_error(tmp_path):
+    text = document(page(["１．はじめに ", "本文。 "], None, [["理由 "]]))
+    with pytest.raises(SourceError, match="変更後の列が見つかりません") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == line_of(text, "はじめに")
+    assert str(err.value).startswith(f"{tmp_path / 'doc.txt'}:{err.value.line}: ")
+
+
+def test_truncated_document_is_an_error(tmp_path):
+    with pytest.raises(SourceError, match="見出し行の後に本文がありません"):
+        read_source(write(tmp_path, HEADER + "\n\n"))
+    with pytest.raises(SourceError, match="見出し行"):
+        read_source(write(tmp_path, ""))
+
+
+def test_not_utf8_is_an_error_naming_the_line(tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(HEADER.encode() + b"\n\nabc\n\xff\xfe\n")
+    with pytest.raises(SourceError, match="UTF-8") as err:
+        read_source(path)
+    assert err.value.line == 4
+
+
+def test_text_before_first_header_is_an_error(tmp_path):
+    with pytest.raises(SourceError, match="より前に本文"):
+        read_source(write(tmp_path, "まえがき\n" + two_pages()))
+
+
+@pytest.mark.parametrize(
+    "pieces, joined",
+    [
+        (["人口減少に歯", "止めをかける"], "人口減少に歯止めをかける"),
+        (["  ・市内の ", "事業者"], "・市内の事業者"),
+        (["ICT", "システム"], "ICTシステム"),
+        (["the ICT", "system"], "the ICT system"),
+        (["平成 26 年", "11 月"], "平成 26 年11 月"),
+    ],
+)
+def test_wrapped_lines_are_joined_without_spaces_between_japanese(pieces, joined):
+    assert join_wrapped(pieces) == joined
+
+
+def test_real_document_layout(real_source):
+    doc = read_source(real_source)
+    assert len(doc.pages) == 8
+    assert [p.header_line for p in doc.pages] == [1, 228, 457, 757, 1006, 1203, 1494, 1745]
+    assert [p.plan_pages for p in doc.pages] == [[2], [5, 7], [7], [9], [12], [14], [15], [17]]
+    assert [p.printed_no for p in doc.pages] == [None, None, None, 4, None, None, None, None]
+    assert [len(p.reasons) for p in doc.pages] == [2, 2, 1, 1, 1, 1, 2, 1]
+    # each 変更後 column starts with the same heading as its 変更前 column
+    for p in doc.pages:
+        assert p.before[0].key == p.after[0].key
+    assert doc.pages[0].after[0].no == 89
+    assert doc.pages[6].reasons[1].text == "新規事業の追加"
+    # the running header on page 4 is not content
+    texts = [ln.text for p in doc.pages for ln in p.before + p.after + [x for r in p.reasons for x in r.lines]]
+    assert not any(t.strip() in ("資料４", "4") for t in texts)
