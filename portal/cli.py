@@ -37,5 +37,27 @@ def build(source: Path, db: Path, package: Path) -> None:
     click.echo(counts)
 
 
+@main.command(help="ポータルを公開します（トップページ /、Datasette /data/）。先に portal build でデータを作ってください。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="待ち受けるポート")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="ワーカープロセスの数")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=paths.DB, show_default=True,
+              help="公開する SQLite データベース")
+def serve(host: str, port: int, workers: int, db: Path) -> None:
+    import os
+
+    import uvicorn
+
+    if not db.exists():
+        click.echo(f"エラー: データベース {db} がありません。先に `portal build`（または make build）を実行してください。", err=True)
+        sys.exit(1)
+    os.environ["PORTAL_DB"] = str(db.resolve())
+    click.echo(f"http://{host}:{port}/ で公開します（Ctrl+C で終了）")
+    uvicorn.run(
+        "portal.asgi:from_environment", factory=True, host=host, port=port, workers=workers,
+        server_header=False, proxy_headers=False, access_log=False, log_level="warning",
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

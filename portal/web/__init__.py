@@ -1,0 +1,35 @@
+"""The Japanese pages of the portal (Flask)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .. import paths
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The Flask app; `test_config` may point it at another database or package."""
+    app = Flask(__name__, template_folder=str(paths.TEMPLATES), static_folder="static", static_url_path="/static")
+    app.config.from_mapping(
+        DB=paths.DB,
+        PACKAGE_DIR=paths.PACKAGE_DIR,
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["DB"] = Path(app.config["DB"])
+    app.config["PACKAGE_DIR"] = Path(app.config["PACKAGE_DIR"])
+    app.json.ensure_ascii = False
+
+    from . import changes, errors, format, goals, kpis, pages, search
+    from .store import Store
+
+    app.extensions["store"] = Store(app.config["DB"])
+    format.register(app)
+    errors.register(app)
+    for module in (pages, goals, kpis, changes, search):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,63 @@
+"""What every page view needs: the current data, version switching, citations, links to the same data."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import abort, current_app, request
+
+from ..pipeline.schema import package_meta
+from .store import Data
+
+DATA_PREFIX = "/data/strategy"
+LATEST = 2
+
+
+def data() -> Data:
+    return current_app.extensions["store"].current()
+
+
+def version_param(name: str = "v") -> int:
+    """The version asked for in the URL (1 = 変更前, 2 = 変更後); the latest when not given."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return LATEST
+    if raw not in ("1", "2"):
+        abort(400, description=f"URL の「{name}」は 1（変更前）か 2（変更後）で指定してください。")
+    return int(raw)
+
+
+def int_param(name: str, allowed: set[int]) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) not in allowed:
+        abort(400, description=f"URL の「{name}」の値「{raw[:20]}」は使えません。")
+    return int(raw)
+
+
+def sql_link(table: str, **filters) -> str:
+    """The same rows in Datasette."""
+    query = urlencode({k: v for k, v in filters.items() if v is not None})
+    return f"{DATA_PREFIX}/{table}" + (f"?{query}" if query else "")
+
+
+def csv_link(table: str, **filters) -> str:
+    """The same rows as CSV, from Datasette."""
+    params = {k: v for k, v in filters.items() if v is not None}
+    params["_size"] = "max"
+    return f"{DATA_PREFIX}/{table}.csv?{urlencode(params)}"
+
+
+def citation(plan_pages=(), source_pages=()) -> str:
+    """「出典：砂川市「…」（資料４ Nページ、計画書Nページ）を加工して作成」."""
+    title = package_meta()["source"]["title"]
+    where = []
+    sp = sorted({p for p in source_pages if p})
+    pp = sorted({p for p in plan_pages if p})
+    if sp:
+        where.append("資料" + "・".join(str(p) for p in sp) + "ページ")
+    if pp:
+        where.append("計画書" + "・".join(str(p) for p in pp) + "ページ")
+    place = f"（{'、'.join(where)}）" if where else ""
+    return f"出典：砂川市「{title.replace('（資料４）', '')}」{place}を加工して作成"

@@ -1,0 +1,77 @@
+"""KPI一覧 and one page per KPI: values in words and as a chart, and the KPI's life across versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from .chart import kpi_chart
+from .common import citation, csv_link, data, sql_link, version_param
+from .store import Data
+
+bp = Blueprint("kpis", __name__, url_prefix="/kpis")
+
+SAME_FIELDS = (
+    "name", "baseline_text", "baseline_unit", "baseline_year", "baseline_each_year",
+    "target_text", "target_unit", "target_year", "target_each_year", "note",
+)
+
+
+def lineage(d: Data, kpi: dict) -> dict:
+    """How a KPI fares in the revision: unchanged, changed, added or removed, with its counterpart."""
+    if kpi["version_id"] == 1:
+        successor = next((k for k in d.table("kpis") if k["previous_id"] == kpi["id"]), None)
+        if successor is None:
+            if kpi["status"] != "set":
+                return {"state": "not_set", "label": "設定なし", "other": None}
+            change = next((c for c in d.changes_for("kpis", "before", kpi["id"])), None)
+            return {"state": "removed", "label": "削除", "other": None, "change": change}
+        return _compare(kpi, successor, successor)
+    if kpi["previous_id"] is None:
+        if kpi["status"] != "set":
+            return {"state": "not_set", "label": "設定しない", "other": None}
+        change = next((c for c in d.changes_for("kpis", "after", kpi["id"])), None)
+        return {"state": "added", "label": "追加", "other": None, "change": change}
+    return _compare(d.get("kpis", kpi["previous_id"]), kpi, d.get("kpis", kpi["previous_id"]))
+
+
+def _compare(old: dict, new: dict, other: dict) -> dict:
+    same = all(old[f] == new[f] for f in SAME_FIELDS)
+    moved = old["project_name"] != new["project_name"]
+    return {
+        "state": "unchanged" if same else "changed",
+        "label": "変更なし" if same else "変更あり",
+        "other": other,
+        "moved": moved,
+    }
+
+
+@bp.get("/")
+def index():
+    d = data()
+    version = version_param()
+    rows = [k for k in d.table("kpis") if k["version_id"] == version]
+    goals = {g["goal_no"]: g for g in d.table("goals") if g["version_id"] == version}
+    groups = [(goals[n], [dict(k, life=lineage(d, k)) for k in rows if k["goal_no"] == n]) for n in sorted(goals)]
+    return render_template(
+        "kpis/index.html", groups=groups, version=version, versions=d.table("versions"),
+        cite=citation(plan_pages=[k["plan_page"] for k in rows], source_pages=[k["source_page"] for k in rows]),
+        sql=sql_link("kpis", version_id=version), csv=csv_link("kpis", version_id=version),
+    )
+
+
+@bp.get("/<int:kpi_id>")
+def kpi(kpi_id: int):
+    d = data()
+    k = d.get("kpis", kpi_id)
+    if k is None:
+        abort(404)
+    goal = next(g for g in d.table("goals") if g["version_id"] == k["version_id"] and g["goal_no"] == k["goal_no"])
+    project = d.get("projects", k["project_id"]) if k["project_id"] else None
+    life = lineage(d, k)
+    versions = {v["id"]: v for v in d.table("versions")}
+    return render_template(
+        "kpis/kpi.html", kpi=k, goal=goal, project=project, life=life, version=versions[k["version_id"]],
+        versions=versions, chart=kpi_chart(k, f"chart-{k['id']}"),
+        cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
+        sql=f"/data/strategy/kpis/{k['id']}", csv=csv_link("kpis", id=k["id"]),
+    )

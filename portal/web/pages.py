@@ -1,0 +1,58 @@
+"""トップ, 戦略について, 用語集."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from ..pipeline.schema import package_meta
+from .common import citation, csv_link, data, sql_link
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    d = data()
+    counts = {
+        "versions": len(d.rows["versions"]),
+        "goals": len({g["goal_no"] for g in d.table("goals")}),
+        "projects": {v: sum(1 for p in d.table("projects") if p["version_id"] == v) for v in (1, 2)},
+        "kpis": {v: sum(1 for k in d.table("kpis") if k["version_id"] == v and k["status"] == "set") for v in (1, 2)},
+        "changes": sum(1 for c in d.table("changes") if c["parent_id"] is None),
+        "all_changes": len(d.rows["changes"]),
+    }
+    goals = [g for g in d.table("goals") if g["version_id"] == 2]
+    return render_template(
+        "pages/index.html", counts=counts, goals=goals,
+        cite=citation(source_pages=d.rows["source_pages"]),
+        sql=sql_link("versions"), csv=csv_link("versions"),
+    )
+
+
+@bp.get("/about")
+def about():
+    d = data()
+    events: dict[str, dict] = {}
+    for e in d.table("events"):
+        key = e["label"]
+        if key not in events:
+            events[key] = {**e, "versions": set()}
+        events[key]["versions"].add(e["version_id"])
+    timeline = sorted(events.values(), key=lambda e: (e["year"], e["month"]))
+    for e in timeline:
+        e["only_after"] = e["versions"] == {2}
+    paragraphs = {v: [t for t in d.table("texts") if t["kind"] == "paragraph" and t["version_id"] == v] for v in (1, 2)}
+    omitted = [o for o in d.table("omissions") if o["level"] == "chapter" and o["version_id"] == 2]
+    pages = sorted({t["plan_page"] for ts in paragraphs.values() for t in ts})
+    return render_template(
+        "pages/about.html", timeline=timeline, paragraphs=paragraphs, omitted=omitted, meta=package_meta(),
+        pages=d.table("source_pages"), cite=citation(plan_pages=pages, source_pages=[1]),
+        sql=sql_link("events"), csv=csv_link("events"),
+    )
+
+
+@bp.get("/glossary")
+def glossary():
+    return render_template(
+        "pages/glossary.html", cite=citation(), sql=sql_link("units"), csv=csv_link("units"),
+    )

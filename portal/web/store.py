@@ -1,0 +1,94 @@
+"""Everything the pages show, read once per build from the database.
+
+The database changes only when `portal build` replaces the file, so the rows
+are kept in memory and read again only when the file is a different one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TABLES = (
+    "versions", "source_pages", "goals", "measures", "texts", "events", "projects",
+    "kpis", "related_projects", "omissions", "reasons", "changes", "units",
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the built database."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@dataclass
+class Data:
+    """The rows of every table, by id, and a few indexes the pages need."""
+
+    path: Path
+    sha256: str
+    rows: dict[str, dict[int, dict]]
+    changes_by_element: dict[tuple[str, str, int], list[dict]] = field(default_factory=dict)
+
+    def table(self, name: str) -> list[dict]:
+        return list(self.rows[name].values())
+
+    def get(self, name: str, key) -> dict | None:
+        return self.rows[name].get(key)
+
+    def changes_for(self, table: str, side: str, row_id: int) -> list[dict]:
+        """Changes that touch a row ("before" or "after" side)."""
+        return self.changes_by_element.get((table, side, row_id), [])
+
+
+def load(path: Path) -> Data:
+    conn = connect(path)
+    try:
+        rows: dict[str, dict[int, dict]] = {}
+        for name in TABLES:
+            pk = "page_no" if name == "source_pages" else "unit" if name == "units" else "id"
+            rows[name] = {r[pk]: dict(r) for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY "{pk}"')}
+    finally:
+        conn.close()
+    data = Data(path=path, sha256=_sha256(path), rows=rows)
+    for c in rows["changes"].values():
+        for side in ("before", "after"):
+            if c[f"{side}_id"] is not None:
+                data.changes_by_element.setdefault((c["element_table"], side, c[f"{side}_id"]), []).append(c)
+    return data
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Store:
+    """The current Data, reloaded when the database file is replaced by a new build."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple | None = None
+        self._data: Data | None = None
+
+    def _file_stamp(self) -> tuple:
+        st = os.stat(self.path)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def current(self) -> Data:
+        stamp = self._file_stamp()
+        if stamp != self._stamp:
+            with self._lock:
+                if stamp != self._stamp:
+                    self._data = load(self.path)
+                    self._stamp = stamp
+        return self._data
