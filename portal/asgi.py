@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asgiref.wsgi import WsgiToAsgi
+from a2wsgi import WSGIMiddleware
 
 from . import paths
 from .datasette import PREFIX, make_datasette
@@ -55,7 +55,7 @@ def create_app(db_path: Path | None = None):
     """The portal as one ASGI application."""
     db_path = Path(db_path or paths.DB)
     flask_app = create_flask_app({"DB": db_path})
-    pages = WsgiToAsgi(flask_app)
+    pages = WSGIMiddleware(flask_app, workers=8)
     datasette = make_datasette(db_path).app()
 
     async def app(scope, receive, send):

@@ -25,3 +25,61 @@ def built(tmp_path_factory) -> BuildResult:
     source = package / "sources" / paths.SOURCE_NAME
     shutil.copyfile(paths.SOURCE, source)
     return build(source, root / "db" / "strategy.db", package)
+
+
+@pytest.fixture(scope="session")
+def app(built):
+    """The Flask pages over the test build."""
+    from portal.web import create_app
+
+    return create_app({"DB": built.db, "DOWNLOADS": built.downloads, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(built, tmp_path_factory):
+    """The real `portal serve` (uvicorn) on a free loopback port, serving the test build."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    log_fh = log.open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(built.db)],
+        env=dict(os.environ), stdout=log_fh, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(base + "/", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("portal serve did not start: " + log.read_text(errors="replace"))
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log_fh.close()

@@ -1,6 +1,7 @@
 """The build as a user runs it: the CLI, a valid and reproducible package, failed builds that change nothing."""
 
 import hashlib
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -137,6 +138,7 @@ def test_bad_input_stops_the_build_naming_the_line_and_changes_nothing(project, 
     assert "変更していません" in result.output
     assert (digest(db), tree_digest(package)) == before
     assert not list(db.parent.glob(".build-*")) and not list(package.glob(".build-*"))
+    assert [p.name for p in db.parent.glob(".downloads-*")] == [os.readlink(db.parent / "downloads")]
 
 
 def test_a_reason_that_cannot_be_placed_stops_the_build(project):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from datasette import hookimpl
+from jinja2 import ChoiceLoader, FileSystemLoader
 
+from .. import paths
 from ..search import match_query
 
 #: the longest string or blob a query may build (bytes); the data's longest text is a few kB
@@ -27,9 +29,12 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def extra_template_vars(template, request):
-    """What our base template needs on Datasette's pages: which help text to show."""
-    kind = None
-    if template in ("table.html", "row.html", "query.html", "database.html", "index.html"):
-        kind = template.split(".")[0]
-    return {"portal_page_kind": kind}
+def prepare_jinja2_environment(env):
+    """Let Datasette's pages include the portal's own header and footer (templates/_site_*.html)."""
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(paths.TEMPLATES))])
+
+
+@hookimpl
+def extra_template_vars(view_name):
+    """Which short Japanese help to show on a Datasette page."""
+    return {"portal_view": view_name}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .changes import compare, place_reasons
+from .downloads import write_downloads
 from .export import export_package
 from .load import write_database
 from .plan import parse_plan
@@ -22,11 +23,20 @@ from .schema import package_meta
 from .source import read_source
 
 
+DOWNLOADS = "downloads"
+
+
 @dataclass
 class BuildResult:
     db: Path
     package: Path
+    downloads: Path
     counts: dict[str, int]
+
+
+def downloads_dir(db: Path) -> Path:
+    """Where the download files of a database live: a link beside it to the current build's folder."""
+    return Path(db).parent / DOWNLOADS
 
 
 def parse(source: Path) -> dict[str, list[dict]]:
@@ -54,6 +64,13 @@ def build(source: Path, db: Path, package: Path) -> BuildResult:
         staged_source.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, staged_source)
         files = export_package(staged_db, staged_pkg)
+        staged_downloads = Path(tempfile.mkdtemp(prefix=".downloads-", dir=db.parent))
+        staged_downloads.chmod(0o755)
+        try:
+            write_downloads(staged_db, staged_pkg, staged_downloads)
+        except BaseException:
+            shutil.rmtree(staged_downloads, ignore_errors=True)
+            raise
         # the package first (descriptor last), then the database the server reads
         final_source = package / source_rel
         if not final_source.exists() or not _same_bytes(final_source, staged_source):
@@ -63,8 +80,21 @@ def build(source: Path, db: Path, package: Path) -> BuildResult:
             target = package / f.relative_to(staged_pkg)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(f, target)
+        _switch_link(downloads_dir(db), staged_downloads)
         os.replace(staged_db, db)
-    return BuildResult(db=db, package=package, counts={k: len(v) for k, v in rows.items()})
+    return BuildResult(db=db, package=package, downloads=downloads_dir(db), counts={k: len(v) for k, v in rows.items()})
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    """Point `link` at `target` in one step, then remove the folders of earlier builds."""
+    tmp = link.parent / f".{link.name}-link-{target.name}"
+    os.symlink(target.name, tmp)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(tmp, link)
+    for old in link.parent.glob(".downloads-*"):
+        if old.is_dir() and old.name != target.name:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _same_bytes(a: Path, b: Path) -> bool:

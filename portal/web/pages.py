@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from flask import Blueprint, render_template
 
 from ..pipeline.schema import package_meta
@@ -56,3 +59,13 @@ def glossary():
     return render_template(
         "pages/glossary.html", cite=citation(), sql=sql_link("units"), csv=csv_link("units"),
     )
+
+
+#: the latest automated accessibility results, written by `make a11y-report` (scripts/a11y_report.py)
+A11Y_RESULTS = Path(__file__).with_name("accessibility-results.json")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    results = json.loads(A11Y_RESULTS.read_text(encoding="utf-8")) if A11Y_RESULTS.exists() else None
+    return render_template("pages/accessibility.html", results=results, cite=citation(), sql=None, csv=None)

@@ -1,0 +1,133 @@
+"""Stage 8 — downloads: every table in the formats journalists open, the whole package, and a manifest.
+
+Written at build time next to the database; the server only reads the
+manifest and hands out the files it lists.  Everything comes from the built
+database and the exported package: no second copy of the data or of the
+column descriptions is kept by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .export import DESCRIPTOR, sha256_file, table_rows
+from .schema import package_meta, tables, to_cell, to_json
+
+MANIFEST = "manifest.json"
+ZIP_NAME = "strategy-datapackage.zip"
+DB_NAME = "strategy.db"
+#: fixed timestamp for the entries of the zip, so the same data gives the same bytes
+ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+
+FORMATS = {
+    "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
+    "excel.csv": {"label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出し）", "media_type": "text/csv; charset=utf-8; header=present"},
+    "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
+}
+
+
+def write_excel_csv(conn: sqlite3.Connection, table, path: Path) -> None:
+    """UTF-8 with BOM, Japanese headers from the schema titles, CRLF: what Excel on Windows reads correctly."""
+    columns, rows = table_rows(conn, table.name)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow([table.field(c)["title"] for c in columns])
+        for row in rows:
+            writer.writerow([to_cell(v, table.field(c)) for c, v in zip(columns, row)])
+
+
+def write_json(conn: sqlite3.Connection, table, path: Path) -> None:
+    """An array of objects with typed values: numbers as numbers, booleans as booleans, NULL as null."""
+    columns, rows = table_rows(conn, table.name)
+    records = [{c: to_json(v, table.field(c)) for c, v in zip(columns, row)} for row in rows]
+    path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def readme_text() -> str:
+    """The short README inside the zip."""
+    meta = package_meta()
+    lines = [
+        meta["title"],
+        "",
+        " ".join(meta["description"].split()),
+        "",
+        "中身:",
+        "  datapackage.json  表の定義（型・日本語の項目名と説明・主キー・外部キー）と各ファイルの sha256",
+        "  data/*.csv        各表の CSV（UTF-8、1行目が見出し、空欄は値なし）",
+        f"  {meta['source']['path']}  元資料のテキスト",
+        "",
+        "値の約束: 数値は桁区切りなし、単位は別の列。「－」（基準値なし）は空欄で 0 ではない。",
+        "「各年度」は年ではなく毎年度の目標（*_each_year が true、年は空欄）。和暦は西暦に換算し、元の表記も残している。",
+        "",
+        meta["attribution"],
+        " ".join(meta["license_note"].split()),
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def write_zip(package_dir: Path, path: Path) -> None:
+    """The whole data package as one zip, byte-for-byte the same for the same data."""
+    meta = package_meta()
+    members = [DESCRIPTOR] + [f"data/{t.name}.csv" for t in tables()] + [meta["source"]["path"]]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in members:
+            info = zipfile.ZipInfo(f"{meta['name']}/{name}", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, (package_dir / name).read_bytes())
+        info = zipfile.ZipInfo(f"{meta['name']}/README.txt", date_time=ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        zf.writestr(info, readme_text().encode("utf-8"))
+
+
+def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: datetime | None = None) -> dict:
+    """Write every download file and manifest.json into out_dir; return the manifest."""
+    meta = package_meta()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[dict] = []
+
+    def add(name: str, kind: str, title: str, media_type: str, table: str | None = None, fmt: str | None = None) -> None:
+        path = out_dir / name
+        files.append({
+            "name": name, "kind": kind, "table": table, "format": fmt, "title": title, "media_type": media_type,
+            "bytes": path.stat().st_size, "sha256": sha256_file(path),
+        })
+
+    conn = sqlite3.connect(db_path)
+    try:
+        for t in tables():
+            shutil.copyfile(package_dir / "data" / f"{t.name}.csv", out_dir / f"{t.name}.csv")
+            add(f"{t.name}.csv", "table", t.title, FORMATS["csv"]["media_type"], t.name, "csv")
+            write_excel_csv(conn, t, out_dir / f"{t.name}.excel.csv")
+            add(f"{t.name}.excel.csv", "table", t.title, FORMATS["excel.csv"]["media_type"], t.name, "excel.csv")
+            write_json(conn, t, out_dir / f"{t.name}.json")
+            add(f"{t.name}.json", "table", t.title, FORMATS["json"]["media_type"], t.name, "json")
+    finally:
+        conn.close()
+    write_zip(package_dir, out_dir / ZIP_NAME)
+    add(ZIP_NAME, "package", "データパッケージ一式（zip）", "application/zip")
+    shutil.copyfile(package_dir / DESCRIPTOR, out_dir / DESCRIPTOR)
+    add(DESCRIPTOR, "package", "datapackage.json（表の定義とハッシュ）", "application/json; charset=utf-8")
+    shutil.copyfile(db_path, out_dir / DB_NAME)
+    add(DB_NAME, "database", "SQLite データベース", "application/vnd.sqlite3")
+    source = package_dir / meta["source"]["path"]
+    shutil.copyfile(source, out_dir / source.name)
+    add(source.name, "source", "元資料のテキスト（新旧対照表）", "text/plain; charset=utf-8")
+
+    built_at = built_at or datetime.now(timezone.utc)
+    manifest = {
+        "built_at": built_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "source_sha256": sha256_file(source),
+        "files": files,
+    }
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return manifest

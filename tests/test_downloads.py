@@ -1,0 +1,202 @@
+"""Downloads a journalist can trust: formats, checksums, catalog metadata and HTTP behaviour."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import http.client
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from html import unescape
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import sqlite_utils
+from frictionless import validate
+
+from portal.pipeline.schema import SQLITE_TYPES, tables
+
+TABLES = [t.name for t in tables()]
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def manifest(built):
+    return json.loads((built.downloads / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_excel_csv_has_bom_and_japanese_headers_plain_csv_does_not(built):
+    for name in TABLES:
+        plain = (built.downloads / f"{name}.csv").read_bytes()
+        excel = (built.downloads / f"{name}.excel.csv").read_bytes()
+        assert not plain.startswith(b"\xef\xbb\xbf")
+        assert excel.startswith(b"\xef\xbb\xbf")
+        t = next(t for t in tables() if t.name == name)
+        plain_rows = list(csv.reader(io.StringIO(plain.decode("utf-8"))))
+        excel_rows = list(csv.reader(io.StringIO(excel.decode("utf-8-sig"))))
+        assert plain_rows[0] == t.columns
+        assert excel_rows[0] == [f["title"] for f in t.fields]
+        assert plain_rows[1:] == excel_rows[1:]
+
+
+def test_municipality_code_keeps_its_leading_zero_everywhere(built):
+    plain = list(csv.DictReader(io.StringIO((built.downloads / "kpis.csv").read_text(encoding="utf-8"))))
+    assert {r["municipality_code"] for r in plain} == {"012262"}
+    excel = list(csv.DictReader(io.StringIO((built.downloads / "kpis.excel.csv").read_text(encoding="utf-8-sig"))))
+    assert {r["全国地方公共団体コード"] for r in excel} == {"012262"}
+    assert {r["地方公共団体名"] for r in excel} == {"北海道砂川市"}
+    rows = json.loads((built.downloads / "kpis.json").read_text(encoding="utf-8"))
+    assert {r["municipality_code"] for r in rows} == {"012262"}
+    conn = sqlite3.connect(built.downloads / "strategy.db")
+    assert conn.execute("select distinct municipality_code, typeof(municipality_code) from projects").fetchall() == [("012262", "text")]
+
+
+def test_municipality_code_check_digit():
+    code = "012262"
+    r = sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2))) % 11
+    assert (11 - r) % 10 == int(code[5])
+
+
+def test_json_values_are_typed(built):
+    rows = json.loads((built.downloads / "kpis.json").read_text(encoding="utf-8"))
+    coupon = next(r for r in rows if r["name"] == "クーポンを利用した世帯の割合")
+    assert coupon["baseline_value"] == 57.7 and coupon["target_value"] == 60 and isinstance(coupon["target_value"], int)
+    assert coupon["target_each_year"] is False and coupon["project_id"] is not None
+    dash = next(r for r in rows if r["name"] == "発行した証明書の件数")
+    assert dash["baseline_value"] is None and dash["baseline_text"] == "－"
+    each = next(r for r in rows if r["name"] == "参加親子組数")
+    assert each["target_each_year"] is True and each["target_year"] is None
+
+
+def test_zip_unpacks_and_validates(built, tmp_path):
+    with zipfile.ZipFile(built.downloads / "strategy-datapackage.zip") as zf:
+        names = zf.namelist()
+        zf.extractall(tmp_path)
+    root = tmp_path / "sunagawa-strategy2-revision"
+    assert "sunagawa-strategy2-revision/README.txt" in names
+    assert (root / "sources" / "sunagawa-strategy2-revision-comparison-table.txt").exists()
+    report = validate(root / "datapackage.json")
+    assert report.valid, report.flatten(["type", "note"])[:5]
+    assert "出典：砂川市" in (root / "README.txt").read_text(encoding="utf-8")
+
+
+def test_plain_csvs_typed_by_the_schema_reproduce_the_database(built, tmp_path):
+    fresh = sqlite_utils.Database(tmp_path / "fresh.db")
+    for t in tables():
+        with (built.downloads / f"{t.name}.csv").open(encoding="utf-8") as fh:
+            fresh[t.name].insert_all(csv.DictReader(fh))  # every value arrives as text
+        # type the columns by the Table Schema: empty cell = NULL, booleans from true/false
+        types = {f["name"]: SQLITE_TYPES[f["type"]] for f in t.fields}
+        for f in t.fields:
+            col = f'"{f["name"]}"'
+            fresh.execute(f'update "{t.name}" set {col} = null where {col} = \'\'')
+            if f["type"] == "boolean":
+                fresh.execute(f'update "{t.name}" set {col} = ({col} = \'true\') where {col} is not null')
+        fresh[t.name].transform(types={k: {"INTEGER": int, "NUMERIC": float, "TEXT": str}[v] for k, v in types.items()})
+    original = sqlite3.connect(built.db)
+    for t in tables():
+        cols = ", ".join(f'"{c}"' for c in t.columns)
+        order = ", ".join(f'"{c}"' for c in t.primary_key)
+        a = original.execute(f'select {cols} from "{t.name}" order by {order}').fetchall()
+        b = fresh.execute(f'select {cols} from "{t.name}" order by {order}').fetchall()
+        assert a == b, t.name
+
+
+def test_every_hash_agrees_package_dcat_page_and_served_bytes(built, manifest, live_server):
+    package = json.loads((built.package / "datapackage.json").read_text(encoding="utf-8"))
+    package_hashes = {r["path"].split("/")[-1]: r["hash"].split(":")[1] for r in package["resources"]}
+    dcat = httpx.get(live_server + "/downloads/dcat.jsonld", timeout=30).json()
+    dcat_hashes = {d["dcat:downloadURL"]["@id"].rsplit("/", 1)[1]: d["spdx:checksum"]["spdx:checksumValue"] for d in dcat["dcat:distribution"]}
+    dcat_sizes = {d["dcat:downloadURL"]["@id"].rsplit("/", 1)[1]: int(d["dcat:byteSize"]["@value"]) for d in dcat["dcat:distribution"]}
+    page = httpx.get(live_server + "/downloads/", timeout=30).text
+    ld = json.loads(unescape(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)).replace("<\\/", "</"))
+    ld_hashes = {d["contentUrl"].rsplit("/", 1)[1]: d["sha256"] for d in ld["distribution"]}
+    assert ld["@type"] == "Dataset"
+    for f in manifest["files"]:
+        served = httpx.get(live_server + "/downloads/" + f["name"], timeout=30)
+        assert served.status_code == 200
+        digest = sha(served.content)
+        assert digest == f["sha256"] == dcat_hashes[f["name"]] == ld_hashes[f["name"]]
+        assert len(served.content) == f["bytes"] == dcat_sizes[f["name"]]
+        assert digest in page and f"{f['bytes']:,} バイト" in page
+        if f["name"] in package_hashes:
+            assert digest == package_hashes[f["name"]]
+    assert set(package_hashes) <= set(dcat_hashes)
+
+
+def test_download_headers(live_server, manifest):
+    entry = next(f for f in manifest["files"] if f["name"] == "kpis.csv")
+    r = httpx.get(live_server + "/downloads/kpis.csv", timeout=30)
+    assert r.headers["content-type"] == "text/csv; charset=utf-8; header=present"
+    assert r.headers["content-disposition"] == "attachment; filename=\"kpis.csv\"; filename*=UTF-8''kpis.csv"
+    assert r.headers["etag"] == f'"{entry["sha256"]}"'
+    assert "public" in r.headers["cache-control"] and "must-revalidate" in r.headers["cache-control"]
+    assert httpx.get(live_server + "/downloads/kpis.json", timeout=30).headers["content-type"] == "application/json; charset=utf-8"
+    assert httpx.get(live_server + "/downloads/strategy-datapackage.zip", timeout=30).headers["content-type"] == "application/zip"
+    not_modified = httpx.get(live_server + "/downloads/kpis.csv", headers={"If-None-Match": f'"{entry["sha256"]}"'}, timeout=30)
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    stale = httpx.get(live_server + "/downloads/kpis.csv", headers={"If-None-Match": '"0000"'}, timeout=30)
+    assert stale.status_code == 200
+    part = httpx.get(live_server + "/downloads/kpis.csv", headers={"Range": "bytes=0-99"}, timeout=30)
+    assert part.status_code == 206 and len(part.content) == 100
+    assert part.headers["content-range"] == f"bytes 0-99/{entry['bytes']}"
+    assert part.content == r.content[:100]
+
+
+@pytest.mark.parametrize("raw_path", [
+    "/downloads/../pyproject.toml", "/downloads/%2e%2e/pyproject.toml", "/downloads/..%2fpyproject.toml",
+    "/downloads/..%5cpyproject.toml", "/downloads/kpis.csv%00", "/downloads/%00", "/downloads/./kpis.csv/../../README.md",
+    "/downloads//etc/passwd", "/downloads/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+])
+def test_paths_outside_the_download_set_are_404(live_server, raw_path):
+    parts = urlsplit(live_server)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn.putrequest("GET", raw_path, skip_accept_encoding=True)
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    conn.close()
+    assert response.status == 404, (raw_path, response.status)
+    assert "[tool" not in body and "root:" not in body
+
+
+def test_downloads_page(client, manifest):
+    body = client.get("/downloads/").get_data(as_text=True)
+    for t in TABLES:
+        for suffix in (".csv", ".excel.csv", ".json"):
+            assert f'href="/downloads/{t}{suffix}"' in body
+        assert f'href="/data/strategy/{t}"' in body
+    assert "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」を加工して作成" in body
+    assert "利用条件が記載されていません" in body and "CC BY 4.0" in body
+    assert manifest["built_at"] in body and manifest["source_sha256"] in body
+
+
+def test_data_dictionary_comes_from_the_schema(client):
+    body = client.get("/downloads/dictionary").get_data(as_text=True)
+    for t in tables():
+        assert f'id="{t.name}"' in body
+        for f in t.fields:
+            assert f"<code>{f['name']}</code>" in body
+            assert f["title"] in body
+    for words in ("空欄（NULL）", "「－」", "「各年度」", "「千人」"):
+        assert words in body
+
+
+def test_every_example_on_the_api_page_works(live_server):
+    page = httpx.get(live_server + "/downloads/api", timeout=30).text
+    urls = [unescape(u) for u in re.findall(r'<code class="example-url">(.*?)</code>', page)]
+    assert len(urls) >= 10
+    for url in urls:
+        assert url.startswith(live_server)
+        r = httpx.get(url, timeout=30)
+        assert r.status_code == 200, url
+        if ".json" in url:
+            data = r.json()
+            assert data if isinstance(data, list) else data["rows"], url

@@ -1,0 +1,98 @@
+"""Japanese search: the bigram index finds exactly what a substring search finds, two-character words included."""
+
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.search import SEARCHABLE, contains_all, match_query, normalize, pieces
+
+WORDS = [
+    "保育", "給食", "出生", "事業", "率",  # one and two characters
+    "保育所", "医療費", "ICT", "ｉｃｔ",  # three
+    "子育て支援", "デジタル", "地域ブランド",  # four and more
+    "保育 ICT", "給食 無償", "デジタル 観光", "保育　学童",  # several terms (AND), full-width space too
+    "観光PR", "R5：小学生",
+]
+
+
+@pytest.fixture(scope="module")
+def db(built):
+    conn = sqlite3.connect(built.db)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
+def fts_ids(db, table, query):
+    return {r[0] for r in db.execute(f"select rowid from {table}_fts where {table}_fts match ?", [match_query(query)])}
+
+
+
+@pytest.mark.parametrize("table", list(SEARCHABLE))
+@pytest.mark.parametrize("word", WORDS)
+def test_index_matches_substring_search(db, table, word):
+    expected = {r["id"] for r in db.execute(f"select * from {table}")
+                if all(any(t in normalize(r[c] or "") for c in SEARCHABLE[table]) for t in [normalize(x) for x in word.split()])}
+    assert fts_ids(db, table, word) == expected
+
+
+def test_two_character_words_are_found(db):
+    assert len(fts_ids(db, "projects", "保育")) >= 9
+    names = {r[0] for r in db.execute("select name from projects where id in (%s)" % ",".join(map(str, fts_ids(db, "projects", "給食"))))}
+    assert names == {"学校給食費無償化事業"}
+    kpi_names = {r[0] for r in db.execute("select name from kpis where id in (%s)" % ",".join(map(str, fts_ids(db, "kpis", "出生"))))}
+    assert kpi_names == {"出生数"}
+
+
+def test_a_two_character_word_is_not_dropped_from_a_mixed_query(db):
+    both = fts_ids(db, "projects", "保育 ICT")
+    assert both and both == fts_ids(db, "projects", "保育") & fts_ids(db, "projects", "ICT")
+    assert fts_ids(db, "texts", "保育 デジタル") == fts_ids(db, "texts", "保育") & fts_ids(db, "texts", "デジタル")
+    assert fts_ids(db, "projects", "給食 ICT") == set()
+
+
+def test_pieces():
+    assert pieces("保育サービス") == "保育 育サ サー ービ ビス ス"
+    assert pieces("観光 PR") == "観光 光p pr r"
+    assert match_query("子育て") == '"子育 育て"'
+    assert match_query("   ") == '""'
+
+
+texts_strategy = st.sampled_from(["保育サービスの充実を図る。", "デジタル技術等を活用した効果的な観光 PRを推進する。",
+                                  "高校生以下の医療費を無料化し（R5：小学生以下 R6：高校生以下）", "1,625千人（令和元年）"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts_strategy, st.data())
+def test_any_substring_is_found(text, data):
+    norm = normalize(text)
+    i = data.draw(st.integers(0, len(norm) - 1))
+    j = data.draw(st.integers(i + 1, len(norm)))
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table t using fts5(body, tokenize='ascii')")
+    conn.execute("insert into t(rowid, body) values (1, ?)", [pieces(text)])
+    conn.execute("insert into t(rowid, body) values (2, ?)", [pieces("まったく別の文")])
+    found = {r[0] for r in conn.execute("select rowid from t where t match ?", [match_query(norm[i:j])])}
+    assert 1 in found
+    assert (2 in found) == (norm[i:j] in normalize("まったく別の文"))
+
+
+def test_search_page(client):
+    body = client.get("/search?q=給食").get_data(as_text=True)
+    assert "学校給食費無償化事業" in body
+    body = client.get("/search?q=出生").get_data(as_text=True)
+    assert "出生数" in body
+    body = client.get("/search?q=保育所").get_data(as_text=True)
+    assert "市立保育所開放事業" in body
+    body = client.get("/search?q=子育て支援").get_data(as_text=True)
+    assert "子育て支援センター事業" in body
+    body = client.get("/search?q=保育 給食").get_data(as_text=True)
+    assert "「保育 給食」を含むもの：" in body
+
+
+def test_search_escapes_what_it_echoes(client):
+    body = client.get('/search?q=<script>alert(1)</script>" onmouseover=x').get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body

@@ -1,0 +1,151 @@
+"""Every Flask route through the test client: status, Japanese content from the data, 404s and 400s."""
+
+import re
+
+import pytest
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_top_page(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    body = text(r)
+    assert '<html lang="ja">' in body
+    assert "砂川市の総合戦略を、データで読む" in body
+    assert "10 → 12" in body  # projects before → after
+    assert "基本目標３　若い世代の結婚・出産・子育ての希望をかなえる" in body
+    assert "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」" in body
+
+
+def test_about_page_has_the_timeline(client):
+    body = text(client.get("/about"))
+    for date in ("2014年11月", "2016年1月", "2019年12月", "2022年12月"):
+        assert date in body
+    assert "改訂で追記" in body
+    assert "２．戦略の概要 ～ 10．デジタルトランスフォーメーション（DX）の推進" in body
+
+
+@pytest.mark.parametrize("goal", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2])
+def test_goal_pages(client, goal, version):
+    r = client.get(f"/goals/{goal}?v={version}")
+    assert r.status_code == 200
+    assert "施策と具体的な事業" in text(r)
+
+
+def test_goal_page_marks_what_changed_and_shows_omissions(client):
+    after = text(client.get("/goals/3?v=2"))
+    assert "保育・教育施設 ICTシステム導入事業" in after
+    assert "事業の追加" in after and "学校給食費無償化事業" in after
+    assert "この資料では省略（変更なし）" in after
+    assert "①婚活支援の推進" in after
+    before = text(client.get("/goals/3?v=1"))
+    assert "乳幼児等医療費助成事業" in before and "学校給食費無償化事業" not in before
+    assert "事業の名称変更・置き換え" in before
+    goal4 = text(client.get("/goals/4"))
+    assert "《基本的方向》" in goal4 and "関連事業の追加" in goal4
+
+
+def test_kpi_list(client):
+    body = text(client.get("/kpis/"))
+    assert "利用者登録率（保育所）" in body
+    assert "追加" in body
+    body = text(client.get("/kpis/?v=1"))
+    assert "対象者１人当たりの助成額" in body and "削除" in body
+
+
+def kpi_id(app, name, version):
+    store = app.extensions["store"].current()
+    return next(k["id"] for k in store.table("kpis") if k["name"] == name and k["version_id"] == version)
+
+
+def test_kpi_page_explains_values_in_words(app, client):
+    body = text(client.get(f"/kpis/{kpi_id(app, '就業者数', 2)}"))
+    assert "平成27年（2015年）" in body and "7,740人" in body and "令和７年（2025年）" in body
+    assert "<svg" in body and "就業者数の基準値と目標値" in body
+    assert "変わっていません" in body
+    body = text(client.get(f"/kpis/{kpi_id(app, '病児・病後児保育充足率', 2)}"))
+    assert "毎年度この値を目指します" in body
+    body = text(client.get(f"/kpis/{kpi_id(app, '発行した証明書の件数', 2)}"))
+    assert "基準値は「－」" in body and "0 ではありません" in body
+    body = text(client.get(f"/kpis/{kpi_id(app, '観光入込客数', 2)}"))
+    assert "1,638千人は1,638,000人" in body
+
+
+def test_kpi_life_across_versions(app, client):
+    dropped = text(client.get(f"/kpis/{kpi_id(app, '対象者１人当たりの助成額', 1)}"))
+    assert "削除されました" in dropped and "KPIの設定が困難なため設定しない" in dropped
+    added = text(client.get(f"/kpis/{kpi_id(app, '利用者登録率（保育所）', 2)}"))
+    assert "追加されました" in added
+    moved = text(client.get(f"/kpis/{kpi_id(app, 'チームを構成する事業者数', 2)}"))
+    assert "地域ブランド構築事業" in moved and "地域ブランド定着推進事業" in moved
+
+
+def test_changes_page_with_character_diff(client):
+    body = text(client.get("/changes/"))
+    assert body.count('class="change"') == 17
+    assert re.search(r'<del class="diff"><span class="visually-hidden">［削除］</span>づくり</del>', body)
+    assert re.search(r'<ins class="diff"><span class="visually-hidden">［追加］</span>デジタル</ins>環境の整備', body)
+    # the whitespace-only difference 「平成 26 年 11 月」/「平成 26年 11月」 is not highlighted
+    assert "26 年 11 月" not in body
+
+
+def test_changes_filters(client):
+    body = text(client.get("/changes/?goal=3&type=project_added"))
+    assert body.count('class="change"') == 2
+    assert "学校給食費無償化事業" in body
+    assert text(client.get("/changes/?goal=4")).count('class="change"') == 2
+
+
+def plain(html: str) -> str:
+    """The text a reader sees, without tags and without the hidden ［削除］［追加］ labels."""
+    return re.sub(r"<[^>]+>", "", re.sub(r'<span class="visually-hidden">［(削除|追加)］</span>', "", html))
+
+
+def test_change_permalink(client):
+    body = plain(text(client.get("/changes/13")))
+    assert "乳幼児等医療費助成事業" in body and "子ども医療費無料化事業" in body
+    assert "医療費無料化に伴う文章修正" in body
+    assert "この変更に伴う変更" in body
+
+
+def test_glossary(client):
+    body = text(client.get("/glossary"))
+    for term in ("基本目標", "数値目標", "KPI（重要業績評価指標）", "基準値", "目標値", "各年度", "和暦", "省略", "新旧対照表"):
+        assert f">{term}</dt>" in body
+
+
+@pytest.mark.parametrize("path", ["/kpis/abc", "/kpis/-1", "/kpis/99999999999999999999999", "/kpis/0", "/changes/999",
+                                  "/goals/9", "/goals/abc", "/nope", "/downloads/nope"])
+def test_unknown_ids_are_404_in_japanese(client, path):
+    r = client.get(path)
+    assert r.status_code == 404
+    assert "ページが見つかりません" in text(r)
+    assert '<a href="/">トップページへ戻る</a>' in text(r)
+
+
+@pytest.mark.parametrize("path", ["/goals/1?v=3", "/goals/1?v=abc", "/kpis/?v=0", "/changes/?goal=x", "/changes/?goal=9",
+                                  "/changes/?type=<script>", "/search?q=" + "あ" * 101])
+def test_bad_parameters_are_400_in_japanese(client, path):
+    r = client.get(path)
+    assert r.status_code == 400
+    body = text(r)
+    assert "リクエストに誤りがあります" in body
+    assert "<script>" not in body
+
+
+def test_post_is_not_allowed(client):
+    r = client.post("/")
+    assert r.status_code == 405
+    assert "この方法では利用できません" in text(r)
+
+
+def test_every_page_cites_and_links_to_the_data(client, app):
+    for path in ["/", "/about", "/goals/1", "/kpis/", f"/kpis/{kpi_id(app, '接種率', 2)}", "/changes/", "/changes/1", "/glossary"]:
+        body = text(client.get(path))
+        assert "出典：砂川市「" in body, path
+        assert "SQLで調べる" in body, path
+    assert "計画書15ページ" in text(client.get(f"/kpis/{kpi_id(app, '接種率', 2)}"))
