@@ -12,7 +12,9 @@ SOURCE := datapackage/sources/sunagawa-strategy2-revision-comparison-table.txt
 DB     := db/strategy.db
 PIPELINE := $(wildcard portal/pipeline/*.py portal/pipeline/*.yaml)
 
-.PHONY: setup build serve test bench clean
+NODE_DEPS := node_modules/.package-lock.json
+
+.PHONY: setup build serve test bench browser clean a11y-report
 
 setup: $(STAMP)
 
@@ -32,11 +34,23 @@ build: $(STAMP)
 serve: $(DB)
 	$(BIN)/portal serve
 
-test: $(STAMP)
+# browser tests: Debian's chromium + fonts-noto-cjk (installed when run as root) and axe-core from npm
+browser:
+	@scripts/ensure-browser.sh
+
+$(NODE_DEPS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "!!! npm がないため axe-core を入れられません / npm missing: browser tests will be skipped" >&2; fi
+
+test: $(STAMP) browser $(NODE_DEPS)
 	$(BIN)/python -m pytest
+
+# run the browser tests and record their accessibility results for the /accessibility page
+a11y-report: $(STAMP) browser $(NODE_DEPS)
+	PORTAL_A11Y_RECORD=1 PORTAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 bench: $(DB)
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) db test-artifacts
+	rm -rf $(VENV) db test-artifacts node_modules

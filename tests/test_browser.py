@@ -1,0 +1,317 @@
+"""Seen in a real browser: headless Chromium (Debian's), axe-core, keyboard, zoom, phone and print.
+
+Every kind of page — the portal's and Datasette's — is loaded from the real
+`portal serve`, checked for its Japanese text, checked by axe-core against
+the WCAG 2.0/2.1 A and AA rules, and saved as screenshots at 1280×900 and
+390×844 under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from portal import paths
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = paths.ROOT / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# (name, path, Japanese text the page must show)
+PAGES = [
+    ("top", "/", "砂川市の総合戦略を、データで読む"),
+    ("about", "/about", "地方版総合戦略とは"),
+    ("goal", "/goals/3", "若い世代の結婚・出産・子育ての希望をかなえる"),
+    ("kpi-list", "/kpis/", "数値目標と KPI の一覧"),
+    ("kpi", "/kpis/{kpi}", "基準値と目標値"),
+    ("changes", "/changes/", "変更理由"),
+    ("search", "/search?q=保育", "「保育」を含むもの"),
+    ("downloads", "/downloads/", "表ごとのダウンロード"),
+    ("glossary", "/glossary", "用語集"),
+    ("not-found", "/kpis/abc", "ページが見つかりません"),
+    ("accessibility", "/accessibility", "アクセシビリティ方針"),
+    ("datasette-index", "/data/", "このページの使い方"),
+    ("datasette-table", "/data/strategy/kpis", "数値目標と重要業績評価指標"),
+    ("datasette-row", "/data/strategy/kpis/1", "このページの使い方"),
+    ("datasette-canned-query", "/data/strategy/projects_without_kpi", "KPI が設定されていない事業"),
+    ("datasette-sql", "/data/strategy?sql=select+name%2C+target_value+from+kpis+where+version_id+%3D+2", "このページの使い方"),
+]
+FLASK_TEXT_PAGES = [p for p in PAGES if not p[1].startswith("/data/")]
+
+RESULTS: list[dict] = []
+
+
+def missing_browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium がありません（{CHROMIUM}）: apt-get install chromium fonts-noto-cjk"
+    if not AXE.exists():
+        return f"axe-core がありません（{AXE}）: npm ci"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "Python の playwright がありません: pip install playwright"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = missing_browser()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"ブラウザのテストを実行できません: {reason}")
+        pytest.skip(f"ブラウザのテストを実行しません: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--disable-quic"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def kpi_path(app):
+    store = app.extensions["store"].current()
+    return next(k["id"] for k in store.table("kpis") if k["name"] == "就業者数" and k["version_id"] == 2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def report():
+    """Write the accessibility results of this run to test-artifacts/ (and, on request, for the policy page)."""
+    yield
+    if not RESULTS:
+        return
+    summary = {
+        "tested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "browser": RESULTS[0]["browser"],
+        "axe_version": RESULTS[0]["axe_version"],
+        "rules": WCAG_TAGS,
+        "pages": [{k: r[k] for k in ("name", "path", "violations", "passes")} for r in RESULTS],
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "accessibility.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    if os.environ.get("PORTAL_A11Y_RECORD") == "1":
+        target = paths.ROOT / "portal" / "web" / "accessibility-results.json"
+        target.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def open_page(browser, base, path, width=1280, height=900, **context):
+    ctx = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True, locale="ja-JP", **context)
+    page = ctx.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    response = page.goto(base + path, wait_until="load")
+    page.wait_for_timeout(150)
+    return ctx, page, response, requests
+
+
+def run_axe(page) -> dict:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations', 'passes']});
+            return {
+              version: axe.version,
+              passes: r.passes.length,
+              violations: r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160)}))
+              }))
+            };
+        }""",
+        WCAG_TAGS,
+    )
+
+
+def describe(name: str, path: str, violations: list[dict]) -> str:
+    lines = [f"{name} ({path}): {len(violations)} 件の違反"]
+    for v in violations:
+        for n in v["nodes"][:5]:
+            lines.append(f"  - {v['id']} [{v['impact']}] {v['help']}: {n['target']}  {n['html']}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name, path, text", PAGES, ids=[p[0] for p in PAGES])
+def test_page_in_the_browser(browser, live_server, kpi_path, name, path, text):
+    path = path.format(kpi=kpi_path)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx, page, response, requests = open_page(browser, live_server, path)
+    try:
+        assert response.status == (404 if name == "not-found" else 200)
+        assert page.evaluate("document.documentElement.lang") == "ja"
+        assert text in page.inner_text("body")
+        # the portal's navigation is on every page, Datasette's included
+        assert page.locator('nav[aria-label="メインメニュー"] a[href="/kpis/"]').count() == 1
+        page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
+        result = run_axe(page)
+        RESULTS.append({"name": name, "path": path, "violations": len(result["violations"]), "passes": result["passes"],
+                        "browser": browser.version, "axe_version": result["version"]})
+        assert result["violations"] == [], describe(name, path, result["violations"])
+        outside = [u for u in requests if not u.startswith(live_server) and not u.startswith("data:")]
+        assert outside == [], f"{name}: ほかのサイトへのリクエスト {outside}"
+    finally:
+        ctx.close()
+    ctx, page, response, requests = open_page(browser, live_server, path, width=390, height=844, is_mobile=True,
+                                              has_touch=True, device_scale_factor=2)
+    try:
+        page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+        result = run_axe(page)
+        assert result["violations"] == [], describe(f"{name}（スマートフォン）", path, result["violations"])
+        if not path.startswith("/data/"):
+            # tables scroll inside their own box, not the page
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name}: 横にはみ出しています"
+    finally:
+        ctx.close()
+
+
+def test_main_navigation(browser, live_server):
+    ctx, page, _, _ = open_page(browser, live_server, "/")
+    try:
+        nav = page.locator('nav[aria-label="メインメニュー"]')
+        targets = {"戦略について": "戦略について", "基本目標": "基本目標", "KPI一覧": "数値目標と KPI の一覧",
+                   "変更点": "変更点", "ダウンロード": "ダウンロード", "用語集": "用語集"}
+        for link, heading in targets.items():
+            page.goto(live_server + "/")
+            nav.get_by_role("link", name=link, exact=True).click()
+            page.wait_for_load_state()
+            assert page.locator("h1").first.inner_text() == heading, link
+            current = page.locator('nav[aria-label="メインメニュー"] a[aria-current="page"]')
+            assert current.inner_text() == link
+        page.goto(live_server + "/")
+        nav.get_by_role("link", name="SQLで調べる").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/data/") and "このページの使い方" in page.inner_text("body")
+    finally:
+        ctx.close()
+
+
+def test_skip_link_and_visible_focus(browser, live_server):
+    ctx, page, _, _ = open_page(browser, live_server, "/changes/")
+    try:
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent")
+        assert focused == "本文へ移動"
+        box = page.locator(".skip-link").bounding_box()
+        assert box and box["y"] >= 0, "本文へ移動のリンクが画面に見えていません"
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline != "none"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        # every link and control shows where the focus is
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        styles = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()")
+        assert styles[0] != "none" and styles[1] != "0px"
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("name, path, text", PAGES, ids=[p[0] for p in PAGES])
+def test_heading_order(browser, live_server, kpi_path, name, path, text):
+    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path))
+    try:
+        # the level a screen reader announces: aria-level where a page sets it, else the tag's
+        levels = page.evaluate(
+            "[...document.querySelectorAll('main h1, main h2, main h3, main h4, main h5, main h6')]"
+            ".map(h => +(h.getAttribute('aria-level') || h.tagName[1]))"
+        )
+        assert levels and levels[0] == 1 and levels.count(1) == 1, levels
+        for a, b in zip(levels, levels[1:]):
+            assert b <= a + 1, f"{name}: 見出しが h{a} から h{b} に飛んでいます"
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
+def test_tables_have_captions_and_header_cells(browser, live_server, kpi_path, name, path, text):
+    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path))
+    try:
+        tables = page.evaluate("""[...document.querySelectorAll('main table')].map(t => ({
+            caption: t.caption ? t.caption.textContent.trim() : '', th: t.querySelectorAll('th[scope]').length}))""")
+        for t in tables:
+            assert t["caption"] and t["th"] > 0, (name, t)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
+def test_200_percent_zoom_needs_no_horizontal_scrolling(browser, live_server, kpi_path, name, path, text):
+    # 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels
+    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path), width=640, height=450, device_scale_factor=2)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name}: 200% で横スクロールが出ます"
+    finally:
+        ctx.close()
+
+
+def test_chart_has_a_text_equivalent(browser, live_server, kpi_path):
+    ctx, page, _, _ = open_page(browser, live_server, f"/kpis/{kpi_path}")
+    try:
+        svg = page.locator("svg.kpi-chart")
+        assert svg.get_attribute("role") == "img"
+        ids = svg.get_attribute("aria-labelledby").split()
+        desc = page.locator(f"#{ids[1]}").text_content()
+        assert "7,740人" in desc and "6,300人" in desc
+        table = page.locator("main table").first.inner_text()
+        assert "7,740人" in table and "6,300人" in table
+        assert page.evaluate("document.querySelectorAll('script').length") == 0  # the chart needs no JavaScript
+    finally:
+        ctx.close()
+
+
+def test_differences_are_shown_by_more_than_colour(browser, live_server):
+    ctx, page, _, _ = open_page(browser, live_server, "/changes/")
+    try:
+        deleted = page.locator("del.diff").first
+        inserted = page.locator("ins.diff").first
+        assert "line-through" in deleted.evaluate("e => getComputedStyle(e).textDecorationLine")
+        assert "underline" in inserted.evaluate("e => getComputedStyle(e).textDecorationLine")
+        assert deleted.locator(".visually-hidden").text_content() == "［削除］"
+        assert inserted.locator(".visually-hidden").text_content() == "［追加］"
+    finally:
+        ctx.close()
+
+
+def test_changes_page_prints_like_a_comparison_table(browser, live_server):
+    ctx, page, _, _ = open_page(browser, live_server, "/changes/")
+    try:
+        page.emulate_media(media="print")
+        assert page.locator(".site-nav").evaluate("e => getComputedStyle(e).display") == "none"
+        columns = page.locator(".change-cols").first.evaluate("e => getComputedStyle(e).gridTemplateColumns").split()
+        assert len(columns) == 3
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.pdf(path=str(ARTIFACTS / "changes-print.pdf"), format="A4", landscape=True)
+    finally:
+        ctx.close()
+
+
+def test_japanese_typography(browser, live_server):
+    ctx, page, _, _ = open_page(browser, live_server, "/about")
+    try:
+        style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('main p')); return [s.fontFamily, s.lineHeight, s.fontSize]; })()")
+        assert style[0].startswith('"Noto Sans JP"')
+        assert 1.6 <= float(style[1].rstrip("px")) / float(style[2].rstrip("px")) <= 1.8
+        width = page.evaluate("document.querySelector('main p').getBoundingClientRect().width / parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
+        assert width <= 50, "一行が長すぎます"
+    finally:
+        ctx.close()
+
+
+def test_the_policy_page_reports_what_the_tests_check():
+    """The results shown on /accessibility cover every page kind tested here, and claim no more."""
+    recorded = json.loads((paths.ROOT / "portal" / "web" / "accessibility-results.json").read_text(encoding="utf-8"))
+    assert [p["name"] for p in recorded["pages"]] == [p[0] for p in PAGES]
+    assert all(p["violations"] == 0 for p in recorded["pages"])
+    assert recorded["rules"] == WCAG_TAGS
