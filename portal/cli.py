@@ -51,7 +51,8 @@ def serve(host: str, port: int, workers: int, db: Path) -> None:
     if not db.exists():
         click.echo(f"エラー: データベース {db} がありません。先に `portal build`（または make build）を実行してください。", err=True)
         sys.exit(1)
-    os.environ["PORTAL_DB"] = str(db.resolve())
+    # not resolve(): db/strategy.db is a link that a new build points elsewhere
+    os.environ["PORTAL_DB"] = str(db.absolute())
     click.echo(f"http://{host}:{port}/ で公開します（Ctrl+C で終了）")
     uvicorn.run(
         "portal.asgi:from_environment", factory=True, host=host, port=port, workers=workers,

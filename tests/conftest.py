@@ -48,9 +48,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(built, tmp_path_factory):
-    """The real `portal serve` (uvicorn) on a free loopback port, serving the test build."""
+class LiveServer(str):
+    """The base URL of a running `portal serve`, with the server's process id."""
+
+    pid: int
+
+
+def start_server(db, log_path):
+    """Start `portal serve` on a free port; return (process, LiveServer, log file)."""
     import os
     import subprocess
     import sys
@@ -59,27 +64,38 @@ def live_server(built, tmp_path_factory):
     import httpx
 
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    log_fh = log.open("wb")
+    log_fh = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(built.db)],
+        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(db)],
         env=dict(os.environ), stdout=log_fh, stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = LiveServer(f"http://127.0.0.1:{port}")
+    base.pid = proc.pid
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
             if httpx.get(base + "/", timeout=1).status_code == 200:
-                break
+                return proc, base, log_fh
         except httpx.TransportError:
             time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("portal serve did not start: " + log.read_text(errors="replace"))
-    yield base
+    proc.kill()
+    raise RuntimeError("portal serve did not start: " + open(log_path, errors="replace").read())
+
+
+def stop_server(proc, log_fh):
+    import subprocess
+
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log_fh.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(built, tmp_path_factory):
+    """The real `portal serve` (uvicorn) on a free loopback port, serving the test build."""
+    proc, base, log_fh = start_server(built.db, tmp_path_factory.mktemp("server") / "server.log")
+    yield base
+    stop_server(proc, log_fh)

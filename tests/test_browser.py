@@ -315,3 +315,23 @@ def test_the_policy_page_reports_what_the_tests_check():
     assert [p["name"] for p in recorded["pages"]] == [p[0] for p in PAGES]
     assert all(p["violations"] == 0 for p in recorded["pages"])
     assert recorded["rules"] == WCAG_TAGS
+
+
+@pytest.mark.parametrize("path", ["/", "/kpis/", "/data/strategy/kpis", "/data/strategy?sql=select+1", "/data/strategy/kpi_flat"])
+def test_pages_work_under_the_content_security_policy(browser, live_server, path):
+    """With the CSP enforced (no bypass), nothing is refused and Datasette's scripts still run."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        page.goto(live_server + path, wait_until="load")
+        page.wait_for_timeout(300)
+        assert refused == [], refused
+        if "sql=" in path:
+            assert page.locator(".CodeMirror").count() == 1  # the SQL editor was built by Datasette's inline script
+        if path == "/data/strategy/kpis":
+            assert page.evaluate("window.DATASETTE_ALLOW_FACET") is True
+            assert page.locator('select[name="_filter_column"]').get_attribute("aria-label") == "絞り込む列"
+    finally:
+        ctx.close()

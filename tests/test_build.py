@@ -137,8 +137,8 @@ def test_bad_input_stops_the_build_naming_the_line_and_changes_nothing(project, 
     assert f"{bad}:{expected_line}: " in result.output
     assert "変更していません" in result.output
     assert (digest(db), tree_digest(package)) == before
-    assert not list(db.parent.glob(".build-*")) and not list(package.glob(".build-*"))
-    assert [p.name for p in db.parent.glob(".downloads-*")] == [os.readlink(db.parent / "downloads")]
+    assert not list(package.glob(".build-*"))
+    assert [p.name for p in (db.parent / ".builds").iterdir()] == [os.readlink(db.parent / "current").split("/")[-1]]
 
 
 def test_a_reason_that_cannot_be_placed_stops_the_build(project):

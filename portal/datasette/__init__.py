@@ -36,6 +36,9 @@ def make_datasette(db_path: Path) -> Datasette:
     """A Datasette serving db_path (opened immutable) as the database "strategy"."""
     if not pm.is_registered(plugin):
         pm.register(plugin, name="sunagawa_portal")
+    # our handle_exception replaces Datasette's, which logs every error with its local variables
+    if pm.get_plugin("datasette.handle_exception") is not None:
+        pm.unregister(name="datasette.handle_exception")
     if Path(db_path).stem != DATABASE:
         raise ValueError(f"the database file must be named {DATABASE}.db: {db_path}")
     return Datasette(

@@ -1,15 +1,16 @@
 """The whole pipeline: source document → plan model → changes → SQLite and data package.
 
-Everything is first written to temporary files beside the targets; only a
-build that finished replaces the database and the package files, so a failed
-build leaves the last good ones in place.
+Everything is first written to a staging folder; only a build that finished
+is published, so a failed build leaves the last good one in place.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from .source import read_source
 
 
 DOWNLOADS = "downloads"
+BUILDS = ".builds"
+CURRENT = "current"
+#: finished builds kept on disk: the current one and the one before (for requests still reading it)
+KEEP_BUILDS = 2
 
 
 @dataclass
@@ -31,11 +36,12 @@ class BuildResult:
     db: Path
     package: Path
     downloads: Path
+    build_dir: Path
     counts: dict[str, int]
 
 
 def downloads_dir(db: Path) -> Path:
-    """Where the download files of a database live: a link beside it to the current build's folder."""
+    """Where the download files of a database are: a link beside it into the current build."""
     return Path(db).parent / DOWNLOADS
 
 
@@ -49,52 +55,78 @@ def parse(source: Path) -> dict[str, list[dict]]:
 
 
 def build(source: Path, db: Path, package: Path) -> BuildResult:
-    """Build the database and the data package from `source`, replacing them only on success."""
+    """Build the database, the downloads and the data package from `source`; publish them only on success.
+
+    The served files live in db/.builds/<id>/ and are published by replacing
+    one link, db/current, in a single step; db/strategy.db and db/downloads
+    point through it.  A build that fails at any stage leaves the previous
+    build served and the package as it was.
+    """
     source, db, package = Path(source), Path(db), Path(package)
     rows = parse(source)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    builds = db.parent / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
     package.mkdir(parents=True, exist_ok=True)
     source_rel = package_meta()["source"]["path"]
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=db.parent) as db_tmp, \
-            tempfile.TemporaryDirectory(prefix=".build-", dir=package) as pkg_tmp:
-        staged_db = Path(db_tmp) / db.name
-        write_database(rows, staged_db)
-        staged_pkg = Path(pkg_tmp)
-        staged_source = staged_pkg / source_rel
-        staged_source.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged_source)
-        files = export_package(staged_db, staged_pkg)
-        staged_downloads = Path(tempfile.mkdtemp(prefix=".downloads-", dir=db.parent))
-        staged_downloads.chmod(0o755)
-        try:
-            write_downloads(staged_db, staged_pkg, staged_downloads)
-        except BaseException:
-            shutil.rmtree(staged_downloads, ignore_errors=True)
-            raise
-        # the package first (descriptor last), then the database the server reads
-        final_source = package / source_rel
-        if not final_source.exists() or not _same_bytes(final_source, staged_source):
-            final_source.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged_source, final_source)
-        for f in files:
-            target = package / f.relative_to(staged_pkg)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f, target)
-        _switch_link(downloads_dir(db), staged_downloads)
-        os.replace(staged_db, db)
-    return BuildResult(db=db, package=package, downloads=downloads_dir(db), counts={k: len(v) for k, v in rows.items()})
+    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    staging = builds / f".staging-{build_id}"
+    staging.mkdir()
+    try:
+        with tempfile.TemporaryDirectory(prefix=".build-", dir=package) as pkg_tmp:
+            staged_db = staging / db.name
+            write_database(rows, staged_db)
+            staged_pkg = Path(pkg_tmp)
+            staged_source = staged_pkg / source_rel
+            staged_source.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staged_source)
+            files = export_package(staged_db, staged_pkg)
+            write_downloads(staged_db, staged_pkg, staging / DOWNLOADS)
+            staging.chmod(0o755)
+            final = builds / build_id
+            os.rename(staging, final)
+            # the package in the project tree (descriptor last) ...
+            final_source = package / source_rel
+            if not final_source.exists() or not _same_bytes(final_source, staged_source):
+                final_source.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged_source, final_source)
+            for f in files:
+                target = package / f.relative_to(staged_pkg)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(f, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # ... then what the server reads, in one step
+    _link(db.parent / CURRENT, Path(BUILDS) / build_id)
+    _link(db, Path(CURRENT) / db.name)
+    _link(downloads_dir(db), Path(CURRENT) / DOWNLOADS)
+    _prune(builds, keep=build_id)
+    return BuildResult(
+        db=db, package=package, downloads=downloads_dir(db), build_dir=builds / build_id,
+        counts={k: len(v) for k, v in rows.items()},
+    )
 
 
-def _switch_link(link: Path, target: Path) -> None:
-    """Point `link` at `target` in one step, then remove the folders of earlier builds."""
-    tmp = link.parent / f".{link.name}-link-{target.name}"
-    os.symlink(target.name, tmp)
-    if link.exists() and not link.is_symlink():
+def _link(link: Path, target: Path) -> None:
+    """Make `link` a symbolic link to `target` (relative), replacing what was there in one step."""
+    if link.is_symlink() and os.readlink(link) == str(target):
+        return
+    tmp = link.parent / f".{link.name}.link-{secrets.token_hex(4)}"
+    os.symlink(target, tmp)
+    if link.is_dir() and not link.is_symlink():
         shutil.rmtree(link)
     os.replace(tmp, link)
-    for old in link.parent.glob(".downloads-*"):
-        if old.is_dir() and old.name != target.name:
+
+
+def _prune(builds: Path, keep: str) -> None:
+    """Remove finished builds older than the last KEEP_BUILDS, and staging folders of builds that died."""
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    for old in done[:-KEEP_BUILDS]:
+        if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
+    for stale in builds.glob(".staging-*"):
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _same_bytes(a: Path, b: Path) -> bool:

@@ -1,0 +1,240 @@
+"""Faults: interrupted builds, rebuilds under a reader, a new build picked up by the server, fuzzed input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from portal import paths
+from portal.pipeline import build as build_module
+from portal.pipeline.build import build, parse
+from portal.pipeline.errors import SourceError
+
+from .conftest import start_server, stop_server
+
+SOURCE_TEXT = paths.SOURCE.read_text(encoding="utf-8")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def served(root: Path) -> dict:
+    """What a server of this project tree would hand out: the database and every download."""
+    db = root / "db" / "strategy.db"
+    downloads = root / "db" / "downloads"
+    out = {"strategy.db": digest(db)}
+    for f in sorted(downloads.iterdir()):
+        out["downloads/" + f.name] = digest(f)
+    return out
+
+
+def package_files(root: Path) -> dict:
+    pkg = root / "datapackage"
+    return {str(p.relative_to(pkg)): digest(p) for p in sorted(pkg.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A project tree with one good build, and the source it was built from."""
+    pkg = tmp_path / "datapackage"
+    (pkg / "sources").mkdir(parents=True)
+    source = pkg / "sources" / paths.SOURCE_NAME
+    shutil.copyfile(paths.SOURCE, source)
+    build(source, tmp_path / "db" / "strategy.db", pkg)
+    return tmp_path, source
+
+
+def changed_source(root: Path) -> Path:
+    """A copy of the source with one KPI target changed in the 変更後 column."""
+    text = SOURCE_TEXT.replace("21事業者   75事業者", "21事業者   80事業者")
+    lines = text.split("\n")
+    # only the 変更後 column's occurrence (the second) is changed: put the first back
+    first = next(i for i, line in enumerate(lines) if "21事業者   80事業者" in line)
+    lines[first] = lines[first].replace("80事業者", "75事業者")
+    path = root / "changed.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+STAGES = ["parse", "write_database", "export_package", "write_downloads", "rename", "package"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_build_interrupted_at_any_stage_leaves_the_last_good_one(tree, monkeypatch, stage):
+    root, source = tree
+    before_served, before_package = served(root), package_files(root)
+
+    class Interrupted(Exception):
+        pass
+
+    def fail(*args, **kwargs):
+        raise Interrupted(stage)
+
+    if stage == "rename":
+        monkeypatch.setattr(build_module.os, "rename", fail)
+    elif stage == "package":
+        real_replace = os.replace
+        calls = {"n": 0}
+
+        def replace_some(a, b):
+            calls["n"] += 1
+            if calls["n"] == 3:  # in the middle of replacing the package's files
+                raise Interrupted(stage)
+            return real_replace(a, b)
+
+        monkeypatch.setattr(build_module.os, "replace", replace_some)
+    else:
+        monkeypatch.setattr(build_module, stage, fail)
+    with pytest.raises(Interrupted):
+        build(changed_source(root), root / "db" / "strategy.db", root / "datapackage")
+    assert served(root) == before_served
+    if stage != "package":
+        assert package_files(root) == before_package
+    monkeypatch.undo()
+    # nothing half-built is left to be served later
+    builds = root / "db" / ".builds"
+    assert not list(builds.glob(".staging-*"))
+    conn = sqlite3.connect(root / "db" / "strategy.db")
+    assert conn.execute("pragma quick_check").fetchone() == ("ok",)
+    # and the next build works
+    build(paths.SOURCE, root / "db" / "strategy.db", root / "datapackage")
+    assert package_files(root) == before_package
+
+
+def test_a_killed_build_process_leaves_a_whole_database(tree):
+    root, source = tree
+    db = root / "db" / "strategy.db"
+    good = {digest(db)}
+    rng = random.Random(2026)
+    changed = changed_source(root)
+    for _ in range(6):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "build", "--source", str(changed), "--db", str(db),
+             "--package", str(root / "datapackage")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, 2.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        conn = sqlite3.connect(db)
+        assert conn.execute("pragma quick_check").fetchone() == ("ok",)
+        conn.close()
+        manifest = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))
+        served_db = next(f for f in manifest["files"] if f["name"] == "strategy.db")
+        assert served_db["sha256"] == digest(root / "db" / "downloads" / "strategy.db")
+        good.add(digest(db))
+    assert len(good) <= 2  # the old build or the new one, nothing in between
+
+
+def test_twenty_rebuilds_while_a_reader_checks_the_served_file(tree):
+    root, source = tree
+    db = root / "db" / "strategy.db"
+    stop = threading.Event()
+    checks: list[str] = []
+
+    def reader():
+        while not stop.is_set():
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            checks.append(conn.execute("pragma quick_check").fetchone()[0])
+            assert conn.execute("select count(*) from kpis").fetchone()[0] == 33
+            conn.close()
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for _ in range(20):
+            build(source, db, root / "datapackage")
+    finally:
+        stop.set()
+        t.join()
+    assert checks and set(checks) == {"ok"}
+    assert len(list((root / "db" / ".builds").iterdir())) <= 2
+
+
+def test_the_server_picks_up_a_new_build(tree, tmp_path):
+    root, source = tree
+    db = root / "db" / "strategy.db"
+    proc, base, log = start_server(db, tmp_path / "server.log")
+    try:
+        page = httpx.get(base + "/kpis/", timeout=30)
+        data = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30)
+        download = httpx.get(base + "/downloads/kpis.csv", timeout=30)
+        assert data.json()[0]["target_value"] == 75
+        build(changed_source(root), db, root / "datapackage")
+        new_page = httpx.get(base + "/kpis/", timeout=30)
+        assert "80事業者" in new_page.text and new_page.headers["etag"] != page.headers["etag"]
+        stale = httpx.get(base + "/kpis/", headers={"If-None-Match": page.headers["etag"]}, timeout=30)
+        assert stale.status_code == 200
+        new_data = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30)
+        assert new_data.json()[0]["target_value"] == 80
+        assert new_data.headers["etag"] != data.headers["etag"]
+        stale = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2",
+                          headers={"If-None-Match": data.headers["etag"]}, timeout=30)
+        assert stale.status_code == 200
+        new_download = httpx.get(base + "/downloads/kpis.csv", headers={"If-None-Match": download.headers["etag"]}, timeout=30)
+        assert new_download.status_code == 200 and new_download.content != download.content
+        assert new_download.headers["etag"] == '"' + hashlib.sha256(new_download.content).hexdigest() + '"'
+    finally:
+        stop_server(proc, log)
+
+
+# -- fuzzing the parser ---------------------------------------------------------------------
+
+LINES = SOURCE_TEXT.split("\n")
+NOISE = ["－ 省 略 －", "計画書３ページ", "・", "（令和元年） （天保２年）", "12頭  15頭", "※", "基本目標９ 新しい目標", "（主な関連事業）",
+         "具体的な事業 重要業績評価指標（KPI）", "①", "（９）", "数値目標 基準値 目標値", " 変  更  前 変  更  後 変更理由 ",
+         "資料４", "4", "x" * 300, "\x00", "〓", ""]
+
+
+@st.composite
+def mutated(draw):
+    lines = list(LINES)
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "edit", "truncate"]))
+        i = draw(st.integers(0, len(lines) - 1))
+        if op == "delete":
+            del lines[i]
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "insert":
+            lines.insert(i, draw(st.sampled_from(NOISE)))
+        elif op == "edit" and lines[i]:
+            k = draw(st.integers(0, len(lines[i]) - 1))
+            lines[i] = lines[i][:k] + draw(st.sampled_from(["", "１", "－", "（", "）", "。", "※", "年", " "])) + lines[i][k + 1 :]
+        elif op == "truncate":
+            lines = lines[:i]
+        if not lines:
+            lines = [""]
+    return "\n".join(lines)
+
+
+@settings(max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=mutated())
+def test_fuzzed_documents_give_the_parsers_own_error_with_a_line_number(tmp_path, text):
+    path = tmp_path / "fuzzed.txt"
+    path.write_text(text, encoding="utf-8")
+    try:
+        parse(path)
+    except SourceError as exc:
+        assert exc.path == path
+        assert exc.line is None or 1 <= exc.line <= len(text.split("\n")) + 1
+        assert str(exc).startswith(f"{path}:")
