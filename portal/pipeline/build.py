@@ -68,7 +68,8 @@ def build(source: Path, db: Path, package: Path) -> BuildResult:
     builds.mkdir(parents=True, exist_ok=True)
     package.mkdir(parents=True, exist_ok=True)
     source_rel = package_meta()["source"]["path"]
-    build_id = time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
+    now = time.time_ns()
+    build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-" + secrets.token_hex(2)
     staging = builds / f".staging-{build_id}"
     staging.mkdir()
     try:
