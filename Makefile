@@ -50,6 +50,7 @@ a11y-report: $(STAMP) browser $(NODE_DEPS)
 	PORTAL_A11Y_RECORD=1 PORTAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 bench: $(DB)
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python scripts/bench.py
 
 clean:

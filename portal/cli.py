@@ -46,18 +46,18 @@ def build(source: Path, db: Path, package: Path) -> None:
 def serve(host: str, port: int, workers: int, db: Path) -> None:
     import os
 
-    import uvicorn
+    from .server import run
 
     if not db.exists():
         click.echo(f"エラー: データベース {db} がありません。先に `portal build`（または make build）を実行してください。", err=True)
         sys.exit(1)
     # not resolve(): db/strategy.db is a link that a new build points elsewhere
     os.environ["PORTAL_DB"] = str(db.absolute())
-    click.echo(f"http://{host}:{port}/ で公開します（Ctrl+C で終了）")
-    uvicorn.run(
-        "portal.asgi:from_environment", factory=True, host=host, port=port, workers=workers,
-        server_header=False, proxy_headers=False, access_log=False, log_level="warning",
-    )
+    try:
+        run(host, port, workers, on_ready=lambda: click.echo(f"http://{host}:{port}/ で公開します（Ctrl+C で終了）"))
+    except OSError as exc:
+        click.echo(f"エラー: {host}:{port} で待ち受けられません: {exc.strerror}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

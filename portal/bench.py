@@ -1,0 +1,235 @@
+"""`make bench`: the portal's speed and memory, measured on loopback with the production server.
+
+Each scenario is loaded with wrk (Debian's package) for a fixed time at 1 and
+2 workers; every figure is also given as a ratio to a static file measured in
+the same run, so results from different machines can be compared.  The build
+is timed against the time of only importing its libraries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+from urllib.request import urlopen
+
+from . import paths
+
+DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = 8
+THREADS = 2
+EXPENSIVE = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+SCENARIOS = [
+    ("static", "静的ファイル（基準）", "/static/portal.css"),
+    ("goal", "Flask：基本目標のページ", "/goals/3"),
+    ("kpi_list", "Flask：KPI一覧", "/kpis/"),
+    ("ds_table", "Datasette：KPI の表（HTML）", "/data/strategy/kpis"),
+    ("ds_table_fresh", "Datasette：KPI の表（毎回ちがう条件）", "/data/strategy/kpis?id__gt=-__N__"),
+    ("ds_json", "Datasette：KPI の JSON", "/data/strategy/kpis.json?_shape=array"),
+    ("csv", "ダウンロード：kpis.csv", "/downloads/kpis.csv"),
+]
+
+# a wrk script that puts a new number in each request, so no response can come from a cache
+FRESH_LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local path = string.gsub(wrk.path, "__N__", tostring(counter))
+  return wrk.format("GET", path)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of a process and its children (uvicorn's workers), in kB."""
+    total = 0
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def start(workers: int, db: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--workers", str(workers), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urlopen(base + "/", timeout=1).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk(url: str, seconds: int = DURATION, lua: str | None = None) -> dict:
+    """Run wrk and read requests/s, p50, p99 and errors from its report."""
+    cmd = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    script = None
+    if lua:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(lua)
+        script.close()
+        cmd += ["-s", script.name]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 30).stdout
+    if script:
+        os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    return {"requests_per_s": rps, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "requests": total, "errors": errors}
+
+
+def overload(base: str, seconds: int = DURATION * 2) -> dict:
+    """Four clients loop an expensive SQL query while wrk loads a page; the page's figures under that load."""
+    stop_at = time.monotonic() + seconds
+    answered: list[int] = []
+
+    def hammer():
+        while time.monotonic() < stop_at:
+            try:
+                with urlopen(base + "/data/strategy.json?sql=" + quote(EXPENSIVE), timeout=30) as r:
+                    answered.append(r.status)
+            except OSError as exc:
+                answered.append(getattr(exc, "code", 0))
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    pages = wrk(base + "/data/strategy/kpis?id__gt=-__N__", seconds - 1, FRESH_LUA)
+    goal = wrk(base + "/goals/3", 2)
+    for t in threads:
+        t.join()
+    return {
+        "datasette_table_fresh": pages,
+        "flask_goal": goal,
+        "sql_answers": {str(code): answered.count(code) for code in sorted(set(answered))},
+    }
+
+
+def time_build() -> dict:
+    """Seconds for `portal build` (into a scratch copy) and for only importing what it uses."""
+    work = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        pkg = work / "datapackage"
+        (pkg / "sources").mkdir(parents=True)
+        shutil.copyfile(paths.SOURCE, pkg / "sources" / paths.SOURCE_NAME)
+        imports = "import portal.cli, portal.pipeline.build, sqlite_utils, yaml, click"
+        import_times, build_times = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", imports], check=True)
+            import_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "portal.cli", "build", "--source", str(pkg / "sources" / paths.SOURCE_NAME),
+                            "--db", str(work / "db" / "strategy.db"), "--package", str(pkg)],
+                           check=True, stdout=subprocess.DEVNULL)
+            build_times.append(time.perf_counter() - t)
+        return {"build_s": round(statistics.median(build_times), 3), "import_only_s": round(statistics.median(import_times), 3)}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    if shutil.which("wrk") is None:
+        print("wrk がありません。apt-get install wrk を実行してください / wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 1
+    db = paths.DB
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                     "seconds_per_scenario": DURATION, "connections": CONNECTIONS, "workers": {}}
+    for workers in (1, 2):
+        proc, base = start(workers, db)
+        try:
+            for _, _, path in SCENARIOS:  # warm up every URL (page cache, Datasette's first request)
+                urlopen(base + path.replace("__N__", "0"), timeout=30).read()
+            rows = {}
+            for key, label, path in SCENARIOS:
+                figures = wrk(base + path, lua=FRESH_LUA if "__N__" in path else None)
+                rows[key] = {"label": label, "path": path, **figures}
+            static = rows["static"]["requests_per_s"]
+            for row in rows.values():
+                row["ratio_to_static"] = round(row["requests_per_s"] / static, 3) if static else None
+            rows["overload"] = overload(base)
+            results["workers"][str(workers)] = {"scenarios": rows, "rss_kb_after": rss_kb(proc.pid)}
+        finally:
+            stop(proc)
+    results["build"] = time_build()
+    out = paths.ROOT / "bench" / "results.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(report(results))
+    print(f"\n→ {out}")
+    return 0
+
+
+def report(results: dict) -> str:
+    lines = [f"{'scenario':<40} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'÷static':>8}"]
+    for workers, data in results["workers"].items():
+        for key, row in data["scenarios"].items():
+            if key == "overload":
+                continue
+            lines.append(f"{row['label']:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} "
+                         f"{row['p99_ms']:>8.1f} {row['errors']:>6} {row['ratio_to_static']:>8.3f}")
+        o = data["scenarios"]["overload"]
+        for name, row in (("過負荷中：Datasette の表（毎回ちがう条件）", o["datasette_table_fresh"]), ("過負荷中：基本目標のページ", o["flask_goal"])):
+            lines.append(f"{name:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6} {'':>8}")
+        lines.append(f"{'  SQL answers during overload':<40} {workers:>7} {o['sql_answers']}")
+        lines.append(f"{'  server memory after (RSS, MB)':<40} {workers:>7} {data['rss_kb_after'] / 1024:>9.0f}")
+    b = results["build"]
+    lines.append(f"\nportal build: {b['build_s']:.2f} s; importing its libraries only: {b['import_only_s']:.2f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
