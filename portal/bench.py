@@ -191,7 +191,7 @@ def main() -> int:
     for workers in (1, 2):
         proc, base = start(workers, db)
         try:
-            for _, _, path in SCENARIOS:  # warm up every URL (page cache, Datasette's first request)
+            for _, _, path in SCENARIOS * (4 * workers):  # warm up every URL in every worker (page cache, first requests)
                 urlopen(base + path.replace("__N__", "0"), timeout=30).read()
             rows = {}
             for key, label, path in SCENARIOS:
