@@ -35,6 +35,7 @@ from a2wsgi import WSGIMiddleware
 
 from . import paths
 from .datasette import DATABASE, PREFIX, make_datasette
+from .pipeline.export import sha256_file
 from .pipeline.schema import tables
 from .web import create_app as create_flask_app
 
@@ -133,11 +134,7 @@ class Build:
         with self._lock:
             if stamp == self.stamp:
                 return False
-            h = hashlib.sha256()
-            with open(self.path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 16), b""):
-                    h.update(chunk)
-            self.sha256, self.stamp = h.hexdigest(), stamp
+            self.sha256, self.stamp = sha256_file(self.path), stamp
             return True
 
 

@@ -149,3 +149,11 @@ def test_every_page_cites_and_links_to_the_data(client, app):
         assert "出典：砂川市「" in body, path
         assert "SQLで調べる" in body, path
     assert "計画書15ページ" in text(client.get(f"/kpis/{kpi_id(app, '接種率', 2)}"))
+
+
+def test_accessibility_policy_page(client):
+    body = text(client.get("/accessibility"))
+    assert "JIS X 8341-3:2016" in body and "適合レベル AA" in body
+    assert "人が確かめる必要があること" in body
+    # it reports the recorded automated results, page by page
+    assert "/data/strategy/kpis" in body and "axe-core" in body

@@ -152,21 +152,14 @@ def compare(old: Plan, new: Plan) -> Comparison:
         previous[id(a)] = b
 
     # goal titles and measure titles
-    for b, a in align(old.goals, new.goals, key=lambda g: g.goal_no, pair_all=True):
-        if b and a:
-            link(b, a)
-            if compact(b.title) != compact(a.title):
-                changes.append(Change("text_modified", "goals", b, a))
-        else:
-            changes.append(Change("text_added" if a else "text_removed", "goals", b, a))
-    mkey = lambda m: (m.goal_no, m.path)  # noqa: E731
-    for b, a in align(old.measures, new.measures, key=mkey, pair_all=True):
-        if b and a:
-            link(b, a)
-            if compact(b.title) != compact(a.title):
-                changes.append(Change("text_modified", "measures", b, a))
-        else:
-            changes.append(Change("text_added" if a else "text_removed", "measures", b, a))
+    for table, key in (("goals", lambda g: g.goal_no), ("measures", lambda m: (m.goal_no, m.path))):
+        for b, a in align(getattr(old, table), getattr(new, table), key=key, pair_all=True):
+            if b and a:
+                link(b, a)
+                if compact(b.title) != compact(a.title):
+                    changes.append(Change("text_modified", table, b, a))
+            else:
+                changes.append(Change("text_added" if a else "text_removed", table, b, a))
 
     # running text: paragraphs, directions, measure texts — per container
     tkey = lambda t: (t.kind, t.chapter and compact(t.chapter), t.goal_no, _measure_key(t.measure))  # noqa: E731

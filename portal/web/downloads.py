@@ -58,11 +58,6 @@ def absolute(path: str) -> str:
     return request.url_root.rstrip("/") + path
 
 
-def distributions(m: dict) -> list[dict]:
-    """Every file offered, in the order the page lists them."""
-    return [f for f in m["files"]]
-
-
 def schema_org(m: dict) -> dict:
     """schema.org Dataset for the head of /downloads/."""
     meta = package_meta()
@@ -90,7 +85,7 @@ def schema_org(m: dict) -> dict:
                 "contentSize": f"{f['bytes']} B",
                 "sha256": f["sha256"],
             }
-            for f in distributions(m)
+            for f in m["files"]
         ],
     }
 
@@ -136,7 +131,7 @@ def dcat(m: dict) -> dict:
                 },
                 "dct:license": {"@id": meta["license"]["path"]},
             }
-            for f in distributions(m)
+            for f in m["files"]
         ],
     }
 

@@ -6,7 +6,6 @@ are kept in memory and read again only when the file is a different one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -31,7 +30,6 @@ class Data:
     """The rows of every table, by id, and a few indexes the pages need."""
 
     path: Path
-    sha256: str
     rows: dict[str, dict[int, dict]]
     changes_by_element: dict[tuple[str, str, int], list[dict]] = field(default_factory=dict)
 
@@ -55,20 +53,12 @@ def load(path: Path) -> Data:
             rows[name] = {r[pk]: dict(r) for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY "{pk}"')}
     finally:
         conn.close()
-    data = Data(path=path, sha256=_sha256(path), rows=rows)
+    data = Data(path=path, rows=rows)
     for c in rows["changes"].values():
         for side in ("before", "after"):
             if c[f"{side}_id"] is not None:
                 data.changes_by_element.setdefault((c["element_table"], side, c[f"{side}_id"]), []).append(c)
     return data
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Store:
