@@ -1,9 +1,9 @@
 """Japanese full-text search with a bigram index.
 
-SQLite's trigram tokenizer cannot find two-character words (保育, 給食, 出生)
+SQLite's trigram tokenizer cannot find two-character words (医療, 交通, 人口)
 and silently drops them from mixed queries.  Here every searchable text is
 normalised (NFKC, lower case, no white space) and stored as overlapping
-two-character pieces — 「保育サービス」 → 「保育 育サ サー ービ ビス ス」 — in
+two-character pieces — 「まちづくり」 → 「まち ちづ づく くり り」 — in
 an FTS5 table with the ``ascii`` tokenizer, which splits on spaces only.  A
 query term becomes the phrase of its own pieces, so a match is exactly a
 substring match of the normalised text; a one-character term is a prefix
