@@ -239,7 +239,6 @@ class Portal:
         if self._datasette_sha != self.build.sha256:
             self._datasette = make_datasette(self.db_path).app()
             self._datasette_sha = self.build.sha256
-            self.clear_cache()
         return self._datasette
 
     def clear_cache(self) -> None:

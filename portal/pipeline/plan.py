@@ -541,8 +541,7 @@ class _PlanReader:
             notes[mark] = (f"{m.group(1)} {join_wrapped(pieces)}" if len(m.group(1)) > 1 else f"{m.group(1)}{join_wrapped(pieces)}", note_line)
             order.append(mark)
         used: set[str] = set()
-        for kpi in self.numgoal_rows(rows, goal, section):
-            marks = [nfkc(mk) for mk in kpi.note.split()] if kpi.note else []
+        for kpi, marks in self.numgoal_rows(rows, goal, section):
             for mk in marks:
                 if mk not in notes:
                     raise self.error(kpi.lines[0], f"注記の印「{mk}」に対応する注記がありません")
@@ -555,18 +554,21 @@ class _PlanReader:
                 raise self.error(notes[mk][1], f"注記「{mk}」を指す印が表にありません")
         return i
 
-    def numgoal_rows(self, rows: list[Line], goal: Goal, section: str) -> list[Kpi]:
-        """Indicators of a 数値目標 table: name, then baseline and target cells 「7,740人（平成27年）」."""
+    def numgoal_rows(self, rows: list[Line], goal: Goal, section: str) -> list[tuple[Kpi, list[str]]]:
+        """Indicators of a 数値目標 table: name, then baseline and target cells 「7,740人（平成27年）」.
+
+        Each comes with the ※ marks written on its name and cells (NFKC form).
+        """
         text = " ".join(squeeze(r.text) for r in rows)
         cells = list(RE_NUMGOAL_CELL.finditer(text))
-        kpis: list[Kpi] = []
+        kpis: list[tuple[Kpi, list[str]]] = []
         pos = 0
         for k in range(0, len(cells), 2):
             name = text[pos : cells[k].start()].strip()
             if not name or k + 1 >= len(cells) or text[cells[k].end() : cells[k + 1].start()].strip():
                 raise self.error(rows[0], f"数値目標の行は「指標名 基準値（年） 目標値（年）」の形のはずです: 「{text}」")
             name_mark = RE_TRAILING_MARK.search(name)
-            marks = [m for m in (name_mark.group(1) if name_mark else None, cells[k].group(3), cells[k + 1].group(3)) if m]
+            marks = [nfkc(m) for m in (name_mark.group(1) if name_mark else None, cells[k].group(3), cells[k + 1].group(3)) if m]
             if name_mark:
                 name = name[: name_mark.start()].strip()
             try:
@@ -574,14 +576,12 @@ class _PlanReader:
                 b_period, t_period = parse_period(cells[k].group(2)), parse_period(cells[k + 1].group(2))
             except ValueFormatError as exc:
                 raise self.error(rows[0], str(exc)) from exc
-            kpis.append(
-                Kpi(
-                    lines=rows, section=section, kind="numerical_goal", goal_no=goal.goal_no,
-                    seq=sum(1 for x in self.plan.kpis if x.kind == "numerical_goal" and x.goal_no == goal.goal_no) + len(kpis) + 1,
-                    name=name, baseline=baseline, baseline_period=b_period, target=target, target_period=t_period,
-                    note=" ".join(marks) or None,
-                )
+            kpi = Kpi(
+                lines=rows, section=section, kind="numerical_goal", goal_no=goal.goal_no,
+                seq=sum(1 for x in self.plan.kpis if x.kind == "numerical_goal" and x.goal_no == goal.goal_no) + len(kpis) + 1,
+                name=name, baseline=baseline, baseline_period=b_period, target=target, target_period=t_period,
             )
+            kpis.append((kpi, marks))
             pos = cells[k + 1].end()
         if not cells or text[pos:].strip():
             raise self.error(rows[-1], f"数値目標の行の読めない部分があります: 「{text[pos:].strip() or text}」")

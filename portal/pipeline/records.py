@@ -109,15 +109,16 @@ def build_records(document: Document, plans: dict[int, Plan], comparison: Compar
                 **_where(o), "heading_line": o.heading_line, "marker_line": o.last_line,
             })
 
-    reason_pages: dict[int, list[int]] = {}
+    # a reason's plan page is the first page of the changes it explains
+    reason_pages: dict[int, int] = {}
     for c in changes:
         if c.plan_page is not None:
-            reason_pages.setdefault(id(c.reason), []).append(c.plan_page)
+            reason_pages[id(c.reason)] = min(c.plan_page, reason_pages.get(id(c.reason), c.plan_page))
     for page in document.pages:
         for reason in page.reasons:
             rows["reasons"].append({
                 "id": ids.new("reasons", reason), "source_page": page.no, "seq": reason.seq, "text": reason.text,
-                "plan_page": min(reason_pages.get(id(reason), [None]), key=lambda x: (x is None, x)),
+                "plan_page": reason_pages.get(id(reason)),
                 "source_line_start": reason.first_line, "source_line_end": reason.last_line,
             })
 

@@ -50,8 +50,8 @@ def csv_link(table: str, **filters) -> str:
 
 
 def citation(plan_pages=(), source_pages=()) -> str:
-    """「出典：砂川市「…」（資料４ Nページ、計画書Nページ）を加工して作成」."""
-    title = package_meta()["source"]["title"]
+    """「出典：砂川市「…」（資料Nページ、計画書Nページ）を加工して作成」."""
+    name = package_meta()["source"]["name"]
     where = []
     sp = sorted({p for p in source_pages if p})
     pp = sorted({p for p in plan_pages if p})
@@ -60,4 +60,4 @@ def citation(plan_pages=(), source_pages=()) -> str:
     if pp:
         where.append("計画書" + "・".join(str(p) for p in pp) + "ページ")
     place = f"（{'、'.join(where)}）" if where else ""
-    return f"出典：砂川市「{title.replace('（資料４）', '')}」{place}を加工して作成"
+    return f"出典：砂川市「{name}」{place}を加工して作成"

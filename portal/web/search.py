@@ -21,15 +21,11 @@ GROUPS = {
 LIMIT = 50
 
 
-def search_ids(table: str, query: str) -> list[int]:
+def search_ids(conn, table: str, query: str) -> list[int]:
     """Row ids of `table` whose text contains every term of the query."""
-    conn = connect(current_app.config["DB"])
-    try:
-        return [r[0] for r in conn.execute(
-            f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH ? ORDER BY rowid', [match_query(query)]
-        )]
-    finally:
-        conn.close()
+    return [r[0] for r in conn.execute(
+        f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH ? ORDER BY rowid', [match_query(query)]
+    )]
 
 
 @bp.get("/search")
@@ -41,17 +37,20 @@ def search():
         abort(400, description="検索語に使えない文字が含まれています。")
     results = []
     total = 0
+    first_change: dict[int, int] = {}
     if terms(q):
         d = data()
-        for table in SEARCHABLE:
-            ids = search_ids(table, q)
-            total += len(ids)
-            rows = [d.get(table, i) for i in ids[:LIMIT]]
-            results.append({"table": table, "label": GROUPS[table], "rows": rows, "count": len(ids)})
-    first_change: dict[int, int] = {}
-    if results:
-        for c in data().table("changes"):
+        for c in d.table("changes"):
             first_change.setdefault(c["reason_id"], c["id"])
+        conn = connect(current_app.config["DB"])
+        try:
+            for table in SEARCHABLE:
+                ids = search_ids(conn, table, q)
+                total += len(ids)
+                rows = [d.get(table, i) for i in ids[:LIMIT]]
+                results.append({"table": table, "label": GROUPS[table], "rows": rows, "count": len(ids)})
+        finally:
+            conn.close()
     return render_template(
         "search/search.html", q=q, results=results, total=total, searched=bool(terms(q)), first_change=first_change,
         cite=citation(), sql="/data/strategy", csv=None,
