@@ -70,6 +70,7 @@ def _html(title: str, message: str, back: str = "/") -> bytes:
 
 # -- Content-Security-Policy --------------------------------------------------------------
 
+
 def _script_hash(source: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
 
@@ -101,6 +102,7 @@ def csp(script_hashes: list[str]) -> str:
 
 
 # -- the build being served ----------------------------------------------------------------
+
 
 def _tree_digest(*roots: Path) -> str:
     """The hash of the code and templates that render pages: part of every ETag."""
@@ -193,6 +195,7 @@ class SqlGate:
 
 
 # -- the application -----------------------------------------------------------------------
+
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return next((v for k, v in headers if k.lower() == name), None)
@@ -298,35 +301,51 @@ class Portal:
             ctype = b"application/json; charset=utf-8"
         else:
             ctype = b"text/html; charset=utf-8"
-        headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
-                   (b"cache-control", b"no-store")] + (extra or [])
+        headers = [
+            (b"content-type", ctype),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ] + (extra or [])
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     def not_modified(self, scope: dict, etag: str) -> bool:
         inm = dict(scope.get("headers", [])).get(b"if-none-match")
-        return scope["method"] in READ_METHODS and inm is not None and etag.encode() in [
-            t.strip() for t in inm.split(b",")
-        ]
+        return (
+            scope["method"] in READ_METHODS
+            and inm is not None
+            and etag.encode() in [t.strip() for t in inm.split(b",")]
+        )
 
     async def send_304(self, send, etag: str):
-        await send({"type": "http.response.start", "status": 304, "headers": [
-            (b"etag", etag.encode()), (b"cache-control", PAGE_CACHE_CONTROL.encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 304,
+                "headers": [(b"etag", etag.encode()), (b"cache-control", PAGE_CACHE_CONTROL.encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     # -- Datasette under /data/ --
     async def data(self, scope, receive, send):
         wants_json = scope["path"].endswith(".json")
         if scope["method"] not in READ_METHODS:
-            await self.simple(send, 405, _html("この方法では利用できません（405）", "データの表示（GET）のみ利用できます。", "/data/"),
-                              [(b"allow", b"GET, HEAD")])
+            await self.simple(
+                send,
+                405,
+                _html("この方法では利用できません（405）", "データの表示（GET）のみ利用できます。", "/data/"),
+                [(b"allow", b"GET, HEAD")],
+            )
             return
         if scope["path"] == PREFIX:
             await self.simple(send, 301, b"", [(b"location", PREFIX.encode() + b"/")])
             return
-        inner = scope["path"][len(PREFIX):]
+        inner = scope["path"][len(PREFIX) :]
         if HIDDEN_DATASETTE.match(inner):
-            await self.simple(send, 404, _html("ページが見つかりません（404）", "このページは公開していません。", "/data/"))
+            await self.simple(
+                send, 404, _html("ページが見つかりません（404）", "このページは公開していません。", "/data/")
+            )
             return
         params = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         problem = bad_datasette_request(inner, params)
@@ -377,7 +396,7 @@ class Portal:
         inner_scope = dict(scope, path=inner or "/", root_path="")
         raw = scope.get("raw_path")
         if raw is not None:
-            inner_scope["raw_path"] = raw[len(PREFIX):] or b"/"
+            inner_scope["raw_path"] = raw[len(PREFIX) :] or b"/"
         try:
             if adhoc:
                 await app(inner_scope, receive, send_data)
@@ -424,8 +443,13 @@ class Portal:
 
         await app(app_scope, receive, capture)
         headers = start.get("headers", [])
-        if (scope["method"] == "GET" and start.get("status") == 200 and size <= PAGE_CACHE_MAX_BYTES
-                and _header(headers, b"set-cookie") is None and not dict(scope.get("headers", [])).get(b"cookie")):
+        if (
+            scope["method"] == "GET"
+            and start.get("status") == 200
+            and size <= PAGE_CACHE_MAX_BYTES
+            and _header(headers, b"set-cookie") is None
+            and not dict(scope.get("headers", [])).get(b"cookie")
+        ):
             key = self.cache_key(scope)
             body = b"".join(chunks)
             self.cache[key] = (200, headers, body)

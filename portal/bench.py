@@ -61,7 +61,9 @@ def free_port() -> int:
 def rss_kb(pid: int) -> int:
     """Resident memory of a process and its children (uvicorn's workers), in kB."""
     total = 0
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    pids = [pid] + [
+        int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
     for p in pids:
         try:
             with open(f"/proc/{p}/status") as fh:
@@ -75,7 +77,9 @@ def start(workers: int, db: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--workers", str(workers), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(150):
@@ -109,7 +113,7 @@ def wrk(url: str, seconds: int = DURATION, lua: str | None = None) -> dict:
     cmd = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
     script = None
     if lua:
-        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115 - removed after wrk ran
         script.write(lua)
         script.close()
         cmd += ["-s", script.name]
@@ -127,7 +131,13 @@ def wrk(url: str, seconds: int = DURATION, lua: str | None = None) -> dict:
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
         errors += sum(int(x) for x in m.groups())
-    return {"requests_per_s": rps, "p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "requests": total, "errors": errors}
+    return {
+        "requests_per_s": rps,
+        "p50_ms": round(p50, 2),
+        "p99_ms": round(p99, 2),
+        "requests": total,
+        "errors": errors,
+    }
 
 
 def overload(base: str, seconds: int = DURATION * 2) -> dict:
@@ -172,26 +182,51 @@ def time_build() -> dict:
             subprocess.run([sys.executable, "-c", imports], check=True)
             import_times.append(time.perf_counter() - t)
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "portal.cli", "build", "--source", str(pkg / "sources" / paths.SOURCE_NAME),
-                            "--db", str(work / "db" / "strategy.db"), "--package", str(pkg)],
-                           check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "portal.cli",
+                    "build",
+                    "--source",
+                    str(pkg / "sources" / paths.SOURCE_NAME),
+                    "--db",
+                    str(work / "db" / "strategy.db"),
+                    "--package",
+                    str(pkg),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             build_times.append(time.perf_counter() - t)
-        return {"build_s": round(statistics.median(build_times), 3), "import_only_s": round(statistics.median(import_times), 3)}
+        return {
+            "build_s": round(statistics.median(build_times), 3),
+            "import_only_s": round(statistics.median(import_times), 3),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
     if shutil.which("wrk") is None:
-        print("wrk がありません。apt-get install wrk を実行してください / wrk is missing: apt-get install wrk", file=sys.stderr)
+        print(
+            "wrk がありません。apt-get install wrk を実行してください / wrk is missing: apt-get install wrk",
+            file=sys.stderr,
+        )
         return 1
     db = paths.DB
-    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                     "seconds_per_scenario": DURATION, "connections": CONNECTIONS, "workers": {}}
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "seconds_per_scenario": DURATION,
+        "connections": CONNECTIONS,
+        "workers": {},
+    }
     for workers in (1, 2):
         proc, base = start(workers, db)
         try:
-            for _, _, path in SCENARIOS * (4 * workers):  # warm up every URL in every worker (page cache, first requests)
+            for _, _, path in SCENARIOS * (
+                4 * workers
+            ):  # warm up every URL in every worker (page cache, first requests)
                 urlopen(base + path.replace("__N__", "0"), timeout=30).read()
             rows = {}
             for key, label, path in SCENARIOS:
@@ -219,11 +254,18 @@ def report(results: dict) -> str:
         for key, row in data["scenarios"].items():
             if key == "overload":
                 continue
-            lines.append(f"{row['label']:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} "
-                         f"{row['p99_ms']:>8.1f} {row['errors']:>6} {row['ratio_to_static']:>8.3f}")
+            lines.append(
+                f"{row['label']:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} "
+                f"{row['p99_ms']:>8.1f} {row['errors']:>6} {row['ratio_to_static']:>8.3f}"
+            )
         o = data["scenarios"]["overload"]
-        for name, row in (("過負荷中：Datasette の表（毎回ちがう条件）", o["datasette_table_fresh"]), ("過負荷中：基本目標のページ", o["flask_goal"])):
-            lines.append(f"{name:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6} {'':>8}")
+        for name, row in (
+            ("過負荷中：Datasette の表（毎回ちがう条件）", o["datasette_table_fresh"]),
+            ("過負荷中：基本目標のページ", o["flask_goal"]),
+        ):
+            lines.append(
+                f"{name:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6} {'':>8}"
+            )
         lines.append(f"{'  SQL answers during overload':<40} {workers:>7} {o['sql_answers']}")
         lines.append(f"{'  server memory after (RSS, MB)':<40} {workers:>7} {data['rss_kb_after'] / 1024:>9.0f}")
     b = results["build"]

@@ -16,13 +16,30 @@ def main() -> None:
     pass
 
 
-@main.command(help="新旧対照表からデータベース（SQLite）とデータパッケージを作ります。失敗したときは前回の成果物を残します。")
-@click.option("--source", type=click.Path(path_type=Path, dir_okay=False), default=paths.SOURCE, show_default=True,
-              help="元資料のテキスト（新旧対照表）")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=paths.DB, show_default=True,
-              help="作成する SQLite データベース")
-@click.option("--package", type=click.Path(path_type=Path, file_okay=False), default=paths.PACKAGE_DIR, show_default=True,
-              help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）")
+@main.command(
+    help="新旧対照表からデータベース（SQLite）とデータパッケージを作ります。失敗したときは前回の成果物を残します。"
+)
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.SOURCE,
+    show_default=True,
+    help="元資料のテキスト（新旧対照表）",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.DB,
+    show_default=True,
+    help="作成する SQLite データベース",
+)
+@click.option(
+    "--package",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=paths.PACKAGE_DIR,
+    show_default=True,
+    help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
+)
 def build(source: Path, db: Path, package: Path) -> None:
     from .pipeline.build import build as run_build
 
@@ -37,19 +54,29 @@ def build(source: Path, db: Path, package: Path) -> None:
     click.echo(counts)
 
 
-@main.command(help="ポータルを公開します（トップページ /、Datasette /data/）。先に portal build でデータを作ってください。")
+@main.command(
+    help="ポータルを公開します（トップページ /、Datasette /data/）。先に portal build でデータを作ってください。"
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="待ち受けるポート")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="ワーカープロセスの数")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=paths.DB, show_default=True,
-              help="公開する SQLite データベース")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=paths.DB,
+    show_default=True,
+    help="公開する SQLite データベース",
+)
 def serve(host: str, port: int, workers: int, db: Path) -> None:
     import os
 
     from .server import run
 
     if not db.exists():
-        click.echo(f"エラー: データベース {db} がありません。先に `portal build`（または make build）を実行してください。", err=True)
+        click.echo(
+            f"エラー: データベース {db} がありません。先に `portal build`（または make build）を実行してください。",
+            err=True,
+        )
         sys.exit(1)
     # not resolve(): db/strategy.db is a link that a new build points elsewhere
     os.environ["PORTAL_DB"] = str(db.absolute())

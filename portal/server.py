@@ -30,8 +30,16 @@ class TcpConfig(uvicorn.Config):
 def run(host: str, port: int, workers: int, on_ready: Callable[[], None] = lambda: None) -> None:
     """Serve portal.asgi (its database from PORTAL_DB) until interrupted."""
     config = TcpConfig(
-        "portal.asgi:from_environment", factory=True, host=host, port=port, workers=workers,
-        server_header=False, date_header=True, proxy_headers=False, access_log=False, log_level="warning",
+        "portal.asgi:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        server_header=False,
+        date_header=True,
+        proxy_headers=False,
+        access_log=False,
+        log_level="warning",
     )
     sock = config.bind_socket()
     on_ready()

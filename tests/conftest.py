@@ -64,10 +64,12 @@ def start_server(db, log_path):
     import httpx
 
     port = free_port()
-    log_fh = open(log_path, "wb")
+    log_fh = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server()
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(db)],
-        env=dict(os.environ), stdout=log_fh, stderr=subprocess.STDOUT,
+        env=dict(os.environ),
+        stdout=log_fh,
+        stderr=subprocess.STDOUT,
     )
     base = LiveServer(f"http://127.0.0.1:{port}")
     base.pid = proc.pid
@@ -79,7 +81,7 @@ def start_server(db, log_path):
         except httpx.TransportError:
             time.sleep(0.2)
     proc.kill()
-    raise RuntimeError("portal serve did not start: " + open(log_path, errors="replace").read())
+    raise RuntimeError("portal serve did not start: " + Path(log_path).read_text(errors="replace"))
 
 
 def stop_server(proc, log_fh):

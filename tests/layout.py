@@ -40,7 +40,7 @@ def page(
             out += column(reason)
         return out
     top = len(out) + 40
-    for reason, row in zip(reasons, reason_rows):
+    for reason, row in zip(reasons, reason_rows, strict=False):
         at = top + 2 * row
         assert at >= len(out) + (1 if len(out) > top else 0), "reasons overlap"
         out += [""] * (at - len(out)) + column(reason)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,7 +41,11 @@ PAGES = [
     ("datasette-table", "/data/strategy/kpis", "数値目標と重要業績評価指標"),
     ("datasette-row", "/data/strategy/kpis/1", "このページの使い方"),
     ("datasette-canned-query", "/data/strategy/projects_without_kpi", "KPI が設定されていない事業"),
-    ("datasette-sql", "/data/strategy?sql=select+name%2C+target_value+from+kpis+where+version_id+%3D+2", "このページの使い方"),
+    (
+        "datasette-sql",
+        "/data/strategy?sql=select+name%2C+target_value+from+kpis+where+version_id+%3D+2",
+        "このページの使い方",
+    ),
 ]
 FLASK_TEXT_PAGES = [p for p in PAGES if not p[1].startswith("/data/")]
 
@@ -74,8 +76,15 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-quic",
+            ],
         )
         yield b
         b.close()
@@ -94,7 +103,7 @@ def report():
     if not RESULTS:
         return
     summary = {
-        "tested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tested_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "browser": RESULTS[0]["browser"],
         "axe_version": RESULTS[0]["axe_version"],
         "rules": WCAG_TAGS,
@@ -156,22 +165,33 @@ def test_page_in_the_browser(browser, live_server, kpi_path, name, path, text):
         assert page.locator('nav[aria-label="メインメニュー"] a[href="/kpis/"]').count() == 1
         page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
         result = run_axe(page)
-        RESULTS.append({"name": name, "path": path, "violations": len(result["violations"]), "passes": result["passes"],
-                        "browser": browser.version, "axe_version": result["version"]})
+        RESULTS.append(
+            {
+                "name": name,
+                "path": path,
+                "violations": len(result["violations"]),
+                "passes": result["passes"],
+                "browser": browser.version,
+                "axe_version": result["version"],
+            }
+        )
         assert result["violations"] == [], describe(name, path, result["violations"])
         outside = [u for u in requests if not u.startswith(live_server) and not u.startswith("data:")]
         assert outside == [], f"{name}: ほかのサイトへのリクエスト {outside}"
     finally:
         ctx.close()
-    ctx, page, response, requests = open_page(browser, live_server, path, width=390, height=844, is_mobile=True,
-                                              has_touch=True, device_scale_factor=2)
+    ctx, page, response, requests = open_page(
+        browser, live_server, path, width=390, height=844, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     try:
         page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
         result = run_axe(page)
         assert result["violations"] == [], describe(f"{name}（スマートフォン）", path, result["violations"])
         if not path.startswith("/data/"):
             # tables scroll inside their own box, not the page
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name}: 横にはみ出しています"
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
+                f"{name}: 横にはみ出しています"
+            )
     finally:
         ctx.close()
 
@@ -180,8 +200,14 @@ def test_main_navigation(browser, live_server):
     ctx, page, _, _ = open_page(browser, live_server, "/")
     try:
         nav = page.locator('nav[aria-label="メインメニュー"]')
-        targets = {"戦略について": "戦略について", "基本目標": "基本目標", "KPI一覧": "数値目標と KPI の一覧",
-                   "変更点": "変更点", "ダウンロード": "ダウンロード", "用語集": "用語集"}
+        targets = {
+            "戦略について": "戦略について",
+            "基本目標": "基本目標",
+            "KPI一覧": "数値目標と KPI の一覧",
+            "変更点": "変更点",
+            "ダウンロード": "ダウンロード",
+            "用語集": "用語集",
+        }
         for link, heading in targets.items():
             page.goto(live_server + "/")
             nav.get_by_role("link", name=link, exact=True).click()
@@ -212,7 +238,9 @@ def test_skip_link_and_visible_focus(browser, live_server):
         # every link and control shows where the focus is
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")
-        styles = page.evaluate("(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()")
+        styles = page.evaluate(
+            "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()"
+        )
         assert styles[0] != "none" and styles[1] != "0px"
     finally:
         ctx.close()
@@ -228,7 +256,7 @@ def test_heading_order(browser, live_server, kpi_path, name, path, text):
             ".map(h => +(h.getAttribute('aria-level') || h.tagName[1]))"
         )
         assert levels and levels[0] == 1 and levels.count(1) == 1, levels
-        for a, b in zip(levels, levels[1:]):
+        for a, b in zip(levels, levels[1:], strict=False):
             assert b <= a + 1, f"{name}: 見出しが h{a} から h{b} に飛んでいます"
     finally:
         ctx.close()
@@ -249,9 +277,13 @@ def test_tables_have_captions_and_header_cells(browser, live_server, kpi_path, n
 @pytest.mark.parametrize("name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
 def test_200_percent_zoom_needs_no_horizontal_scrolling(browser, live_server, kpi_path, name, path, text):
     # 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels
-    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path), width=640, height=450, device_scale_factor=2)
+    ctx, page, _, _ = open_page(
+        browser, live_server, path.format(kpi=kpi_path), width=640, height=450, device_scale_factor=2
+    )
     try:
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), f"{name}: 200% で横スクロールが出ます"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
+            f"{name}: 200% で横スクロールが出ます"
+        )
     finally:
         ctx.close()
 
@@ -300,10 +332,14 @@ def test_changes_page_prints_like_a_comparison_table(browser, live_server):
 def test_japanese_typography(browser, live_server):
     ctx, page, _, _ = open_page(browser, live_server, "/about")
     try:
-        style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('main p')); return [s.fontFamily, s.lineHeight, s.fontSize]; })()")
+        style = page.evaluate(
+            "(() => { const s = getComputedStyle(document.querySelector('main p')); return [s.fontFamily, s.lineHeight, s.fontSize]; })()"
+        )
         assert style[0].startswith('"Noto Sans JP"')
         assert 1.6 <= float(style[1].rstrip("px")) / float(style[2].rstrip("px")) <= 1.8
-        width = page.evaluate("document.querySelector('main p').getBoundingClientRect().width / parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
+        width = page.evaluate(
+            "document.querySelector('main p').getBoundingClientRect().width / parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)"
+        )
         assert width <= 50, "一行が長すぎます"
     finally:
         ctx.close()
@@ -317,7 +353,9 @@ def test_the_policy_page_reports_what_the_tests_check():
     assert recorded["rules"] == WCAG_TAGS
 
 
-@pytest.mark.parametrize("path", ["/", "/kpis/", "/data/strategy/kpis", "/data/strategy?sql=select+1", "/data/strategy/kpi_flat"])
+@pytest.mark.parametrize(
+    "path", ["/", "/kpis/", "/data/strategy/kpis", "/data/strategy?sql=select+1", "/data/strategy/kpi_flat"]
+)
 def test_pages_work_under_the_content_security_policy(browser, live_server, path):
     """With the CSP enforced (no bypass), nothing is refused and Datasette's scripts still run."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})

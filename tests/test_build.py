@@ -34,7 +34,9 @@ def project(tmp_path):
     (package / "sources").mkdir(parents=True)
     shutil.copyfile(paths.SOURCE, package / "sources" / paths.SOURCE_NAME)
     db = tmp_path / "db" / "strategy.db"
-    result = CliRunner().invoke(main, ["build", "--source", str(paths.SOURCE), "--db", str(db), "--package", str(package)])
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(paths.SOURCE), "--db", str(db), "--package", str(package)]
+    )
     assert result.exit_code == 0, result.output
     return tmp_path, db, package
 
@@ -78,7 +80,9 @@ def test_package_describes_every_table_with_hashes(built):
             assert field.title and field.description, (resource.name, field.name)
     descriptor = package.to_descriptor()
     assert descriptor["sources"][0]["publisher"] == "砂川市"
-    assert descriptor["attribution"].startswith("出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」を加工して作成")
+    assert descriptor["attribution"].startswith(
+        "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」を加工して作成"
+    )
     assert "利用条件が記載されていません" in descriptor["licenseNote"]
 
 
@@ -86,11 +90,15 @@ def test_a_foreign_key_error_is_caught_by_validation(built, tmp_path):
     copy = tmp_path / "pkg"
     shutil.copytree(built.package, copy)
     csv = copy / "data" / "kpis.csv"
-    csv.write_text(csv.read_text(encoding="utf-8").replace(",地域ブランド構築事業,", ",存在しない事業,", 1), encoding="utf-8")
+    csv.write_text(
+        csv.read_text(encoding="utf-8").replace(",地域ブランド構築事業,", ",存在しない事業,", 1), encoding="utf-8"
+    )
     report = validate(copy / "datapackage.json", skip_errors=["hash-count", "byte-count"])
     assert report.valid  # a project name is not a key: still valid
-    csv.write_text(csv.read_text(encoding="utf-8").replace("012262,2,北海道砂川市,1,1,1,", "012262,2,北海道砂川市,1,1,999,", 1),
-                   encoding="utf-8")
+    csv.write_text(
+        csv.read_text(encoding="utf-8").replace("012262,2,北海道砂川市,1,1,1,", "012262,2,北海道砂川市,1,1,999,", 1),
+        encoding="utf-8",
+    )
     report = validate(copy / "datapackage.json", skip_errors=["hash-count", "byte-count"])
     assert not report.valid
     assert "foreign-key" in {e[0] for e in report.flatten(["type"])}
@@ -156,7 +164,17 @@ def test_a_reason_that_cannot_be_placed_stops_the_build(project):
 
 
 def test_missing_source_file_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["build", "--source", str(tmp_path / "none.txt"), "--db", str(tmp_path / "x.db"),
-                                       "--package", str(tmp_path / "pkg")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--source",
+            str(tmp_path / "none.txt"),
+            "--db",
+            str(tmp_path / "x.db"),
+            "--package",
+            str(tmp_path / "pkg"),
+        ],
+    )
     assert result.exit_code == 1
     assert "none.txt" in result.output and "読めません" in result.output

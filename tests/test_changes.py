@@ -106,12 +106,29 @@ def test_a_reason_without_change_is_an_error(tmp_path):
 
 def test_reasons_follow_row_positions_not_count(tmp_path):
     """Three changes, two reasons: the first reason sits beside the first two rows."""
-    paragraphs_before = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "１．策定の経過 ",
-                         "国は法を定めた。 ", "市は計画を作っていた。 ", "市は計画を進めることとした。 "]
-    paragraphs_after = ["Ⅰ．基本的な考え方 ", "１．策定の経過 ",
-                        "国は法を定めた。 ", "市は計画を作った。 ", "市は計画を進めて", "きた。 ", "国は新しい戦略を定めた。 "]
+    paragraphs_before = [
+        "計画書２ページ ",
+        "Ⅰ．基本的な考え方 ",
+        "１．策定の経過 ",
+        "国は法を定めた。 ",
+        "市は計画を作っていた。 ",
+        "市は計画を進めることとした。 ",
+    ]
+    paragraphs_after = [
+        "Ⅰ．基本的な考え方 ",
+        "１．策定の経過 ",
+        "国は法を定めた。 ",
+        "市は計画を作った。 ",
+        "市は計画を進めて",
+        "きた。 ",
+        "国は新しい戦略を定めた。 ",
+    ]
     _, changes = changes_of(
-        tmp_path, paragraphs_before, paragraphs_after, [["文言整理 "], ["国の戦略に係る経過を明記。 "]], reason_rows=[3, 6]
+        tmp_path,
+        paragraphs_before,
+        paragraphs_after,
+        [["文言整理 "], ["国の戦略に係る経過を明記。 "]],
+        reason_rows=[3, 6],
     )
     assert [(c.change_type, c.reason.text) for c in changes] == [
         ("text_modified", "文言整理"),

@@ -14,49 +14,279 @@ V1, V2 = 1, 2
 #  target text, target value, target unit, target year, target label, target each year)
 KPIS_COMMON = [
     (1, None, "就業者数", "7,740人", 7740, "人", 2015, "平成27年", "6,300人", 6300, "人", 2025, "令和７年", False),
-    (1, "創業支援事業", "創業支援事業に基づく新規創業件数及び事業承継件数", "２件", 2, "件", 2019, "令和元年", "４件", 4, "件", 2025, "令和７年", False),
-    (2, None, "観光入込客数", "1,625千人", 1625, "千人", 2019, "令和元年", "1,638千人", 1638, "千人", 2025, "令和７年", False),
+    (
+        1,
+        "創業支援事業",
+        "創業支援事業に基づく新規創業件数及び事業承継件数",
+        "２件",
+        2,
+        "件",
+        2019,
+        "令和元年",
+        "４件",
+        4,
+        "件",
+        2025,
+        "令和７年",
+        False,
+    ),
+    (
+        2,
+        None,
+        "観光入込客数",
+        "1,625千人",
+        1625,
+        "千人",
+        2019,
+        "令和元年",
+        "1,638千人",
+        1638,
+        "千人",
+        2025,
+        "令和７年",
+        False,
+    ),
     (3, None, "出生数", "74人", 74, "人", 2019, "令和元年", "108人", 108, "人", 2025, "令和７年", False),
-    (3, "病児・病後児保育事業", "病児・病後児保育充足率", "100％", 100, "%", 2019, "令和元年", "100％", 100, "%", None, "各年度", True),
-    (3, "市立保育所開放事業", "参加親子組数", "102組", 102, "組", 2019, "令和元年", "150組", 150, "組", None, "各年度", True),
-    (3, "市立保育所一時保育事業", "一時保育事業実施率", "100％", 100, "%", 2019, "令和元年", "100％", 100, "%", None, "各年度", True),
-    (3, "学童保育事業", "学童保育所待機児童数", "０人", 0, "人", 2019, "令和元年", "０人", 0, "人", None, "各年度", True),
-    (3, "ふしぎの森利用料無料クーポン券支給事業", "クーポンを利用した世帯の割合", "57.7％", 57.7, "%", 2019, "令和元年", "60％", 60, "%", 2025, "令和７年", False),
-    (3, "インフルエンザ任意予防接種費用助成事業", "接種率", "55.9％", 55.9, "%", 2019, "令和元年", "60％", 60, "%", 2025, "令和７年", False),
-    (4, "住民票等コンビニ交付サービス事業", "発行した証明書の件数", "－", None, None, 2020, "令和２年", "2,121件", 2121, "件", 2025, "令和７年", False),
-    (4, "住民票等コンビニ交付サービス事業", "マイナンバーカード交付枚数率", "27.4％", 27.4, "%", 2020, "令和２年", "100％", 100, "%", 2025, "令和７年", False),
+    (
+        3,
+        "病児・病後児保育事業",
+        "病児・病後児保育充足率",
+        "100％",
+        100,
+        "%",
+        2019,
+        "令和元年",
+        "100％",
+        100,
+        "%",
+        None,
+        "各年度",
+        True,
+    ),
+    (
+        3,
+        "市立保育所開放事業",
+        "参加親子組数",
+        "102組",
+        102,
+        "組",
+        2019,
+        "令和元年",
+        "150組",
+        150,
+        "組",
+        None,
+        "各年度",
+        True,
+    ),
+    (
+        3,
+        "市立保育所一時保育事業",
+        "一時保育事業実施率",
+        "100％",
+        100,
+        "%",
+        2019,
+        "令和元年",
+        "100％",
+        100,
+        "%",
+        None,
+        "各年度",
+        True,
+    ),
+    (
+        3,
+        "学童保育事業",
+        "学童保育所待機児童数",
+        "０人",
+        0,
+        "人",
+        2019,
+        "令和元年",
+        "０人",
+        0,
+        "人",
+        None,
+        "各年度",
+        True,
+    ),
+    (
+        3,
+        "ふしぎの森利用料無料クーポン券支給事業",
+        "クーポンを利用した世帯の割合",
+        "57.7％",
+        57.7,
+        "%",
+        2019,
+        "令和元年",
+        "60％",
+        60,
+        "%",
+        2025,
+        "令和７年",
+        False,
+    ),
+    (
+        3,
+        "インフルエンザ任意予防接種費用助成事業",
+        "接種率",
+        "55.9％",
+        55.9,
+        "%",
+        2019,
+        "令和元年",
+        "60％",
+        60,
+        "%",
+        2025,
+        "令和７年",
+        False,
+    ),
+    (
+        4,
+        "住民票等コンビニ交付サービス事業",
+        "発行した証明書の件数",
+        "－",
+        None,
+        None,
+        2020,
+        "令和２年",
+        "2,121件",
+        2121,
+        "件",
+        2025,
+        "令和７年",
+        False,
+    ),
+    (
+        4,
+        "住民票等コンビニ交付サービス事業",
+        "マイナンバーカード交付枚数率",
+        "27.4％",
+        27.4,
+        "%",
+        2020,
+        "令和２年",
+        "100％",
+        100,
+        "%",
+        2025,
+        "令和７年",
+        False,
+    ),
 ]
 BRAND_KPIS = [
-    ("チームを構成する事業者数", "21事業者", 21, "事業者", 2019, "令和元年", "75事業者", 75, "事業者", 2025, "令和７年", False),
+    (
+        "チームを構成する事業者数",
+        "21事業者",
+        21,
+        "事業者",
+        2019,
+        "令和元年",
+        "75事業者",
+        75,
+        "事業者",
+        2025,
+        "令和７年",
+        False,
+    ),
     ("地域ブランドの商品数", "22品", 22, "品", 2019, "令和元年", "50品", 50, "品", 2025, "令和７年", False),
 ]
-KPIS_V1 = KPIS_COMMON + [(1, "地域ブランド構築事業", *k) for k in BRAND_KPIS] + [
-    (3, "乳幼児等医療費助成事業", "対象者１人当たりの助成額", "－", None, None, 2019, "令和元年", "8,400円", 8400, "円", None, "各年度", True),
-]
-KPIS_V2 = KPIS_COMMON + [(1, "地域ブランド定着推進事業", *k) for k in BRAND_KPIS] + [
-    (3, "保育・教育施設 ICTシステム導入事業", "利用者登録率（保育所）", "－", None, None, 2022, "令和４年", "100％", 100, "%", 2025, "令和７年", False),
-    (3, "保育・教育施設 ICTシステム導入事業", "利用者登録率（小中学校）", "－", None, None, 2022, "令和４年", "100％", 100, "%", 2025, "令和７年", False),
-]
+KPIS_V1 = (
+    KPIS_COMMON
+    + [(1, "地域ブランド構築事業", *k) for k in BRAND_KPIS]
+    + [
+        (
+            3,
+            "乳幼児等医療費助成事業",
+            "対象者１人当たりの助成額",
+            "－",
+            None,
+            None,
+            2019,
+            "令和元年",
+            "8,400円",
+            8400,
+            "円",
+            None,
+            "各年度",
+            True,
+        ),
+    ]
+)
+KPIS_V2 = (
+    KPIS_COMMON
+    + [(1, "地域ブランド定着推進事業", *k) for k in BRAND_KPIS]
+    + [
+        (
+            3,
+            "保育・教育施設 ICTシステム導入事業",
+            "利用者登録率（保育所）",
+            "－",
+            None,
+            None,
+            2022,
+            "令和４年",
+            "100％",
+            100,
+            "%",
+            2025,
+            "令和７年",
+            False,
+        ),
+        (
+            3,
+            "保育・教育施設 ICTシステム導入事業",
+            "利用者登録率（小中学校）",
+            "－",
+            None,
+            None,
+            2022,
+            "令和４年",
+            "100％",
+            100,
+            "%",
+            2025,
+            "令和７年",
+            False,
+        ),
+    ]
+)
 NOT_SET_V2 = ["子ども医療費無料化事業", "学校給食費無償化事業"]
 
 PROJECTS_V1 = [
-    (1, "地域ブランド構築事業", 7), (1, "創業支援事業", 7),
-    (3, "病児・病後児保育事業", 14), (3, "市立保育所開放事業", 14), (3, "市立保育所一時保育事業", 14), (3, "学童保育事業", 14),
-    (3, "ふしぎの森利用料無料クーポン券支給事業", 15), (3, "乳幼児等医療費助成事業", 15), (3, "インフルエンザ任意予防接種費用助成事業", 15),
+    (1, "地域ブランド構築事業", 7),
+    (1, "創業支援事業", 7),
+    (3, "病児・病後児保育事業", 14),
+    (3, "市立保育所開放事業", 14),
+    (3, "市立保育所一時保育事業", 14),
+    (3, "学童保育事業", 14),
+    (3, "ふしぎの森利用料無料クーポン券支給事業", 15),
+    (3, "乳幼児等医療費助成事業", 15),
+    (3, "インフルエンザ任意予防接種費用助成事業", 15),
     (4, "住民票等コンビニ交付サービス事業", 17),
 ]
 PROJECTS_V2 = [
-    (1, "地域ブランド定着推進事業", 7), (1, "創業支援事業", 7),
-    (3, "病児・病後児保育事業", 14), (3, "市立保育所開放事業", 14), (3, "市立保育所一時保育事業", 14), (3, "学童保育事業", 14),
+    (1, "地域ブランド定着推進事業", 7),
+    (1, "創業支援事業", 7),
+    (3, "病児・病後児保育事業", 14),
+    (3, "市立保育所開放事業", 14),
+    (3, "市立保育所一時保育事業", 14),
+    (3, "学童保育事業", 14),
     (3, "保育・教育施設 ICTシステム導入事業", 14),
-    (3, "ふしぎの森利用料無料クーポン券支給事業", 15), (3, "子ども医療費無料化事業", 15), (3, "インフルエンザ任意予防接種費用助成事業", 15),
+    (3, "ふしぎの森利用料無料クーポン券支給事業", 15),
+    (3, "子ども医療費無料化事業", 15),
+    (3, "インフルエンザ任意予防接種費用助成事業", 15),
     (3, "学校給食費無償化事業", 15),
     (4, "住民票等コンビニ交付サービス事業", 17),
 ]
 
 R_WORDING = "文言整理"
 R_NATIONAL_HISTORY = "国の「デジタル田園都市国家構想総合戦略」策定に係る経過及び市の対応について明記。"
-R_NATIONAL_AND_BRAND = "国のデジタル田園都市国家構想総合戦略及び地域ブランドに係る取り組みの進捗状況を踏まえ、文章を修正。"
+R_NATIONAL_AND_BRAND = (
+    "国のデジタル田園都市国家構想総合戦略及び地域ブランドに係る取り組みの進捗状況を踏まえ、文章を修正。"
+)
 R_BRAND = "地域ブランドに係る取り組みの進捗状況を踏まえ、文章を修正。"
 R_NATIONAL = "国のデジタル田園都市国家構想総合戦略を踏まえ、文章を修正。"
 R_ICT = "令和５年度新規事業である「保育所ＩＣＴシステム導入事業」及び「小中学校ＩＣＴシステム導入事業」の２事業を１事業にまとめ、具体的な事業として記載"
@@ -97,7 +327,8 @@ def kpi_rows(db, version):
     rows = db.execute(
         "select goal_no, project_name, name, baseline_text, baseline_value, baseline_unit, baseline_year, baseline_label,"
         " target_text, target_value, target_unit, target_year, target_label, target_each_year"
-        " from kpis where version_id = ? and status = 'set'", [version]
+        " from kpis where version_id = ? and status = 'set'",
+        [version],
     ).fetchall()
     return [(*r[:13], bool(r[13])) for r in rows]
 
@@ -110,22 +341,30 @@ def test_every_kpi_of_both_versions(db, version, expected):
 
 
 def test_values_are_typed_numbers_and_dash_is_null_not_zero(db):
-    row = db.execute("select baseline_value, typeof(baseline_value) t, target_value from kpis where name = 'クーポンを利用した世帯の割合'").fetchone()
+    row = db.execute(
+        "select baseline_value, typeof(baseline_value) t, target_value from kpis where name = 'クーポンを利用した世帯の割合'"
+    ).fetchone()
     assert (row["baseline_value"], row["t"], row["target_value"]) == (57.7, "real", 60)
     dash = db.execute("select baseline_value, baseline_text from kpis where name = '発行した証明書の件数'").fetchall()
     assert [tuple(r) for r in dash] == [(None, "－")] * 2
-    zero = db.execute("select baseline_value, typeof(baseline_value) from kpis where name = '学童保育所待機児童数'").fetchall()
+    zero = db.execute(
+        "select baseline_value, typeof(baseline_value) from kpis where name = '学童保育所待機児童数'"
+    ).fetchall()
     assert [tuple(r) for r in zero] == [(0, "integer")] * 2
 
 
 def test_each_year_has_no_year(db):
-    rows = db.execute("select target_year, target_year_type, target_label from kpis where target_each_year = 1").fetchall()
+    rows = db.execute(
+        "select target_year, target_year_type, target_label from kpis where target_each_year = 1"
+    ).fetchall()
     assert len(rows) == 9  # 5 in 変更前, 4 in 変更後
     assert {tuple(r) for r in rows} == {(None, "年度", "各年度")}
 
 
 def test_kpis_not_set(db):
-    rows = db.execute("select version_id, project_name, status_text, name, baseline_value, target_value from kpis where status = 'not_set'").fetchall()
+    rows = db.execute(
+        "select version_id, project_name, status_text, name, baseline_value, target_value from kpis where status = 'not_set'"
+    ).fetchall()
     assert sorted(tuple(r) for r in rows) == sorted(
         (V2, p, "KPIの設定が困難なため設定しない", None, None, None) for p in NOT_SET_V2
     )
@@ -143,13 +382,18 @@ def test_numerical_goal_notes(db):
 
 @pytest.mark.parametrize("version, expected", [(V1, PROJECTS_V1), (V2, PROJECTS_V2)])
 def test_every_project_of_both_versions(db, version, expected):
-    rows = db.execute("select goal_no, name, plan_page from projects where version_id = ? order by id", [version]).fetchall()
+    rows = db.execute(
+        "select goal_no, name, plan_page from projects where version_id = ? order by id", [version]
+    ).fetchall()
     assert [tuple(r) for r in rows] == expected
 
 
 def test_project_descriptions(db):
     desc = dict(db.execute("select name, description from projects where version_id = 2").fetchall())
-    assert desc["子ども医療費無料化事業"] == "高校生以下の医療費を無料化し、子育て世帯の負担の軽減を図る。（R5：小学生以下 R6：高校生以下）"
+    assert (
+        desc["子ども医療費無料化事業"]
+        == "高校生以下の医療費を無料化し、子育て世帯の負担の軽減を図る。（R5：小学生以下 R6：高校生以下）"
+    )
     assert desc["地域ブランド定着推進事業"] == (
         "令和４年度まで実施していた地域ブランド構築事業によって生まれた「一般社団法人オアリパ」が取り組む事業を支援することで、地域ブランドの定着を図る。"
     )
@@ -162,7 +406,7 @@ def test_every_change_with_its_reason_and_plan_page(db):
         " from changes order by id"
     ).fetchall()
     assert len(rows) == len(CHANGES)
-    for row, (page, plan_page, kind, goal, reason, needle) in zip(rows, CHANGES):
+    for row, (page, plan_page, kind, goal, reason, needle) in zip(rows, CHANGES, strict=False):
         assert tuple(row[:5]) == (page, plan_page, kind, goal, reason)
         assert needle in row[5]
 
@@ -204,17 +448,25 @@ def test_goals(db):
 
 
 def test_directions(db):
-    rows = db.execute("select goal_no, count(*) from texts where kind = 'direction' and version_id = 2 group by goal_no").fetchall()
+    rows = db.execute(
+        "select goal_no, count(*) from texts where kind = 'direction' and version_id = 2 group by goal_no"
+    ).fetchall()
     assert [tuple(r) for r in rows] == [(1, 3), (2, 4), (3, 4)]
-    goal4 = db.execute("select scope from omissions where version_id = 2 and goal_no = 4 and level = 'subsection'").fetchall()
+    goal4 = db.execute(
+        "select scope from omissions where version_id = 2 and goal_no = 4 and level = 'subsection'"
+    ).fetchall()
     assert [r[0] for r in goal4] == ["《基本的方向》"]
 
 
 def test_strategy_history_events(db):
     rows = db.execute("select version_id, year, month, label from events order by id").fetchall()
     common = [(2014, 11, "平成26年11月"), (2016, 1, "平成28年１月"), (2019, 12, "令和元年12月")]
-    assert [tuple(r) for r in rows] == [(V1, *e) for e in common] + [(V2, *e) for e in common] + [(V2, 2022, 12, "令和４年12月")]
-    paragraphs = db.execute("select version_id, count(*) from texts where kind = 'paragraph' group by version_id").fetchall()
+    assert [tuple(r) for r in rows] == [(V1, *e) for e in common] + [(V2, *e) for e in common] + [
+        (V2, 2022, 12, "令和４年12月")
+    ]
+    paragraphs = db.execute(
+        "select version_id, count(*) from texts where kind = 'paragraph' group by version_id"
+    ).fetchall()
     assert [tuple(r) for r in paragraphs] == [(V1, 3), (V2, 5)]
 
 
@@ -244,7 +496,9 @@ def test_omitted_sections_are_recorded(db):
 def test_related_projects(db):
     counts = db.execute("select version_id, goal_no, count(*) from related_projects group by 1, 2").fetchall()
     assert [tuple(r) for r in counts] == [(1, 1, 6), (1, 3, 19), (1, 4, 5), (2, 1, 6), (2, 3, 19), (2, 4, 7)]
-    names = [r[0] for r in db.execute("select name from related_projects where version_id = 1 and goal_no = 1 order by seq")]
+    names = [
+        r[0] for r in db.execute("select name from related_projects where version_id = 1 and goal_no = 1 order by seq")
+    ]
     assert names[1] == "商工業金融対策事業（保証融資利子補給事業）"
     assert names[4] == "商業街路灯設置・維持費助成事業"
 
@@ -254,7 +508,9 @@ def test_kpi_lineage_across_versions(db):
         "select old.name, old.project_name, new.project_name from kpis new join kpis old on new.previous_id = old.id"
         " where new.name = 'チームを構成する事業者数'"
     ).fetchall()
-    assert [tuple(r) for r in rows] == [("チームを構成する事業者数", "地域ブランド構築事業", "地域ブランド定着推進事業")]
+    assert [tuple(r) for r in rows] == [
+        ("チームを構成する事業者数", "地域ブランド構築事業", "地域ブランド定着推進事業")
+    ]
     dropped = db.execute(
         "select name from kpis k where version_id = 1 and kind = 'kpi' and not exists (select 1 from kpis n where n.previous_id = k.id)"
     ).fetchall()
@@ -264,5 +520,12 @@ def test_kpi_lineage_across_versions(db):
 def test_source_pages(db):
     rows = db.execute("select page_no, printed_page_no, plan_pages from source_pages order by page_no").fetchall()
     assert [tuple(r) for r in rows] == [
-        (1, None, "2"), (2, None, "5,7"), (3, None, "7"), (4, 4, "9"), (5, None, "12"), (6, None, "14"), (7, None, "15"), (8, None, "17"),
+        (1, None, "2"),
+        (2, None, "5,7"),
+        (3, None, "7"),
+        (4, 4, "9"),
+        (5, None, "12"),
+        (6, None, "14"),
+        (7, None, "15"),
+        (8, None, "17"),
     ]

@@ -125,9 +125,20 @@ def test_a_killed_build_process_leaves_a_whole_database(tree):
     changed = changed_source(root)
     for _ in range(6):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "build", "--source", str(changed), "--db", str(db),
-             "--package", str(root / "datapackage")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "portal.cli",
+                "build",
+                "--source",
+                str(changed),
+                "--db",
+                str(db),
+                "--package",
+                str(root / "datapackage"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0.3, 2.0))
         proc.send_signal(signal.SIGKILL)
@@ -173,7 +184,9 @@ def test_the_server_picks_up_a_new_build(tree, tmp_path):
     proc, base, log = start_server(db, tmp_path / "server.log")
     try:
         page = httpx.get(base + "/kpis/", timeout=30)
-        data = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30)
+        data = httpx.get(
+            base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30
+        )
         download = httpx.get(base + "/downloads/kpis.csv", timeout=30)
         assert data.json()[0]["target_value"] == 75
         build(changed_source(root), db, root / "datapackage")
@@ -181,13 +194,20 @@ def test_the_server_picks_up_a_new_build(tree, tmp_path):
         assert "80事業者" in new_page.text and new_page.headers["etag"] != page.headers["etag"]
         stale = httpx.get(base + "/kpis/", headers={"If-None-Match": page.headers["etag"]}, timeout=30)
         assert stale.status_code == 200
-        new_data = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30)
+        new_data = httpx.get(
+            base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2", timeout=30
+        )
         assert new_data.json()[0]["target_value"] == 80
         assert new_data.headers["etag"] != data.headers["etag"]
-        stale = httpx.get(base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2",
-                          headers={"If-None-Match": data.headers["etag"]}, timeout=30)
+        stale = httpx.get(
+            base + "/data/strategy/kpis.json?_shape=array&name=チームを構成する事業者数&version_id=2",
+            headers={"If-None-Match": data.headers["etag"]},
+            timeout=30,
+        )
         assert stale.status_code == 200
-        new_download = httpx.get(base + "/downloads/kpis.csv", headers={"If-None-Match": download.headers["etag"]}, timeout=30)
+        new_download = httpx.get(
+            base + "/downloads/kpis.csv", headers={"If-None-Match": download.headers["etag"]}, timeout=30
+        )
         assert new_download.status_code == 200 and new_download.content != download.content
         assert new_download.headers["etag"] == '"' + hashlib.sha256(new_download.content).hexdigest() + '"'
     finally:
@@ -197,9 +217,27 @@ def test_the_server_picks_up_a_new_build(tree, tmp_path):
 # -- fuzzing the parser ---------------------------------------------------------------------
 
 LINES = SOURCE_TEXT.split("\n")
-NOISE = ["－ 省 略 －", "計画書３ページ", "・", "（令和元年） （天保２年）", "12頭  15頭", "※", "基本目標９ 新しい目標", "（主な関連事業）",
-         "具体的な事業 重要業績評価指標（KPI）", "①", "（９）", "数値目標 基準値 目標値", " 変  更  前 変  更  後 変更理由 ",
-         "資料４", "4", "x" * 300, "\x00", "〓", ""]
+NOISE = [
+    "－ 省 略 －",
+    "計画書３ページ",
+    "・",
+    "（令和元年） （天保２年）",
+    "12頭  15頭",
+    "※",
+    "基本目標９ 新しい目標",
+    "（主な関連事業）",
+    "具体的な事業 重要業績評価指標（KPI）",
+    "①",
+    "（９）",
+    "数値目標 基準値 目標値",
+    " 変  更  前 変  更  後 変更理由 ",
+    "資料４",
+    "4",
+    "x" * 300,
+    "\x00",
+    "〓",
+    "",
+]
 
 
 @st.composite
@@ -219,7 +257,11 @@ def mutated(draw):
             lines.insert(i, draw(st.sampled_from(NOISE)))
         elif op == "edit" and lines[i]:
             k = draw(st.integers(0, len(lines[i]) - 1))
-            lines[i] = lines[i][:k] + draw(st.sampled_from(["", "１", "－", "（", "）", "。", "※", "年", " "])) + lines[i][k + 1 :]
+            lines[i] = (
+                lines[i][:k]
+                + draw(st.sampled_from(["", "１", "－", "（", "）", "。", "※", "年", " "]))
+                + lines[i][k + 1 :]
+            )
         elif op == "truncate":
             lines = lines[:i]
         if not lines:
@@ -227,7 +269,11 @@ def mutated(draw):
     return "\n".join(lines)
 
 
-@settings(max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(text=mutated())
 def test_fuzzed_documents_give_the_parsers_own_error_with_a_line_number(tmp_path, text):
     path = tmp_path / "fuzzed.txt"

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-import pytest
 
 
 def get(base, path, **kw):
@@ -85,7 +83,9 @@ class Links(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         for name, value in attrs:
-            if value and ((tag == "a" and name == "href") or (tag in ("link", "script", "img") and name in ("href", "src"))):
+            if value and (
+                (tag == "a" and name == "href") or (tag in ("link", "script", "img") and name in ("href", "src"))
+            ):
                 self.links.append(value)
 
 
@@ -141,7 +141,11 @@ def test_crawl_every_internal_link(live_server):
                 if r.status_code != 200:
                     broken.append((url, r.status_code, referrer.get(url, "")))
                     continue
-                body = r.text if "text" in r.headers.get("content-type", "") or "json" in r.headers.get("content-type", "") else ""
+                body = (
+                    r.text
+                    if "text" in r.headers.get("content-type", "") or "json" in r.headers.get("content-type", "")
+                    else ""
+                )
                 if "/data/data/" in body or "/data/data/" in url:
                     doubled.append(url)
                 if "text/html" not in r.headers.get("content-type", "") or not expand(url):
@@ -159,7 +163,16 @@ def test_crawl_every_internal_link(live_server):
     assert not doubled, doubled[:10]
     assert len(seen) > 300  # the pages, every table, row, sort, facet, export and next link
     paths = {urlsplit(u).path for u in seen}
-    for expected in ("/downloads/kpis.excel.csv", "/data/strategy/kpis.csv", "/data/strategy/kpis.json", "/changes/17",
-                     "/data/strategy/kpi_flat"):
+    for expected in (
+        "/downloads/kpis.excel.csv",
+        "/data/strategy/kpis.csv",
+        "/data/strategy/kpis.json",
+        "/changes/17",
+        "/data/strategy/kpi_flat",
+    ):
         assert expected in paths, expected
-    assert any("_next=" in u for u in seen) and any("_sort=" in u for u in seen) and any("_facet" in u or "goal_no=" in u for u in seen)
+    assert (
+        any("_next=" in u for u in seen)
+        and any("_sort=" in u for u in seen)
+        and any("_facet" in u or "goal_no=" in u for u in seen)
+    )

@@ -34,7 +34,12 @@ def test_goal_directions_and_numerical_goal(plans):
     assert (direction.first_line, direction.last_line) == (line_of(text, "○まちの"), line_of(text, "る。 "))
     (ng,) = [k for k in old.kpis if k.kind == "numerical_goal"]
     assert ng.name == "来訪者数"
-    assert (ng.baseline.value, ng.baseline.unit, ng.baseline_period.year, ng.baseline_period.label) == (1200, "千人", 2018, "平成30年")
+    assert (ng.baseline.value, ng.baseline.unit, ng.baseline_period.year, ng.baseline_period.label) == (
+        1200,
+        "千人",
+        2018,
+        "平成30年",
+    )
     assert (ng.target.value, ng.target_period.year) == (1500, 2024)
     assert ng.note == "※観光統計による"
     assert ng.project is None
@@ -120,17 +125,33 @@ def test_measure_text_and_hierarchy(plans):
 
 
 def test_paragraphs_and_dated_events(tmp_path):
-    before = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "１．策定の経過 ", "   平成 26 年 11 月、国は法を定めま", "した。 ",
-              "本市では令和元年 12 月に計画を策定し", "ました。 "]
+    before = [
+        "計画書２ページ ",
+        "Ⅰ．基本的な考え方 ",
+        "１．策定の経過 ",
+        "   平成 26 年 11 月、国は法を定めま",
+        "した。 ",
+        "本市では令和元年 12 月に計画を策定し",
+        "ました。 ",
+    ]
     _, old, _ = small(tmp_path, before)
-    assert [t.text for t in old.texts] == ["平成 26 年 11 月、国は法を定めました。", "本市では令和元年 12 月に計画を策定しました。"]
+    assert [t.text for t in old.texts] == [
+        "平成 26 年 11 月、国は法を定めました。",
+        "本市では令和元年 12 月に計画を策定しました。",
+    ]
     assert [(e.year, e.month, e.label) for e in old.events] == [(2014, 11, "平成26年11月"), (2019, 12, "令和元年12月")]
     assert old.events[0].text_ref is old.texts[0]
 
 
 @pytest.mark.parametrize(
     "text, closed",
-    [("図る。", True), ("図る。（R5：小学生以下 R6：高", False), ("図る。（R5：小学生以下）", True), ("図る", False), ("「図る。", False)],
+    [
+        ("図る。", True),
+        ("図る。（R5：小学生以下 R6：高", False),
+        ("図る。（R5：小学生以下）", True),
+        ("図る", False),
+        ("「図る。", False),
+    ],
 )
 def test_sentence_closed(text, closed):
     assert sentence_closed(text) is closed

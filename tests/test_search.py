@@ -6,14 +6,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.search import SEARCHABLE, contains_all, match_query, normalize, pieces
+from portal.search import SEARCHABLE, match_query, normalize, pieces
 
 WORDS = [
-    "保育", "給食", "出生", "事業", "率",  # one and two characters
-    "保育所", "医療費", "ICT", "ｉｃｔ",  # three
-    "子育て支援", "デジタル", "地域ブランド",  # four and more
-    "保育 ICT", "給食 無償", "デジタル 観光", "保育　学童",  # several terms (AND), full-width space too
-    "観光PR", "R5：小学生",
+    "保育",
+    "給食",
+    "出生",
+    "事業",
+    "率",  # one and two characters
+    "保育所",
+    "医療費",
+    "ICT",
+    "ｉｃｔ",  # three
+    "子育て支援",
+    "デジタル",
+    "地域ブランド",  # four and more
+    "保育 ICT",
+    "給食 無償",
+    "デジタル 観光",
+    "保育　学童",  # several terms (AND), full-width space too
+    "観光PR",
+    "R5：小学生",
 ]
 
 
@@ -29,20 +42,32 @@ def fts_ids(db, table, query):
     return {r[0] for r in db.execute(f"select rowid from {table}_fts where {table}_fts match ?", [match_query(query)])}
 
 
-
 @pytest.mark.parametrize("table", list(SEARCHABLE))
 @pytest.mark.parametrize("word", WORDS)
 def test_index_matches_substring_search(db, table, word):
-    expected = {r["id"] for r in db.execute(f"select * from {table}")
-                if all(any(t in normalize(r[c] or "") for c in SEARCHABLE[table]) for t in [normalize(x) for x in word.split()])}
+    expected = {
+        r["id"]
+        for r in db.execute(f"select * from {table}")
+        if all(any(t in normalize(r[c] or "") for c in SEARCHABLE[table]) for t in [normalize(x) for x in word.split()])
+    }
     assert fts_ids(db, table, word) == expected
 
 
 def test_two_character_words_are_found(db):
     assert len(fts_ids(db, "projects", "保育")) >= 9
-    names = {r[0] for r in db.execute("select name from projects where id in (%s)" % ",".join(map(str, fts_ids(db, "projects", "給食"))))}
+    names = {
+        r[0]
+        for r in db.execute(
+            "select name from projects where id in ({})".format(",".join(map(str, fts_ids(db, "projects", "給食"))))
+        )
+    }
     assert names == {"学校給食費無償化事業"}
-    kpi_names = {r[0] for r in db.execute("select name from kpis where id in (%s)" % ",".join(map(str, fts_ids(db, "kpis", "出生"))))}
+    kpi_names = {
+        r[0]
+        for r in db.execute(
+            "select name from kpis where id in ({})".format(",".join(map(str, fts_ids(db, "kpis", "出生"))))
+        )
+    }
     assert kpi_names == {"出生数"}
 
 
@@ -60,8 +85,14 @@ def test_pieces():
     assert match_query("   ") == '""'
 
 
-texts_strategy = st.sampled_from(["保育サービスの充実を図る。", "デジタル技術等を活用した効果的な観光 PRを推進する。",
-                                  "高校生以下の医療費を無料化し（R5：小学生以下 R6：高校生以下）", "1,625千人（令和元年）"])
+texts_strategy = st.sampled_from(
+    [
+        "保育サービスの充実を図る。",
+        "デジタル技術等を活用した効果的な観光 PRを推進する。",
+        "高校生以下の医療費を無料化し（R5：小学生以下 R6：高校生以下）",
+        "1,625千人（令和元年）",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -35,27 +35,33 @@ def db_digest(built):
     assert hashlib.sha256(built.db.read_bytes()).hexdigest() == before, "the database file changed"
 
 
-@pytest.mark.parametrize("query", [
-    "ATTACH DATABASE '/tmp/x.db' AS x",
-    "SELECT load_extension('x')",
-    "SELECT 1; DROP TABLE kpis",
-    "PRAGMA writable_schema=1",
-    "DELETE FROM kpis",
-    "UPDATE kpis SET name = 'x'",
-    "CREATE TABLE x (a)",
-    "SELECT * FROM pragma_writable_schema",
-    "VACUUM INTO '/tmp/copy.db'",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ATTACH DATABASE '/tmp/x.db' AS x",
+        "SELECT load_extension('x')",
+        "SELECT 1; DROP TABLE kpis",
+        "PRAGMA writable_schema=1",
+        "DELETE FROM kpis",
+        "UPDATE kpis SET name = 'x'",
+        "CREATE TABLE x (a)",
+        "SELECT * FROM pragma_writable_schema",
+        "VACUUM INTO '/tmp/copy.db'",
+    ],
+)
 def test_datasette_is_read_only(live_server, db_digest, query):
     r = sql(live_server, query)
     assert 400 <= r.status_code < 500, (query, r.status_code)
     assert httpx.get(live_server + "/data/strategy/kpis.json?_size=1", timeout=30).status_code == 200
 
 
-@pytest.mark.parametrize("query", [
-    "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
-    "select count(*) from related_projects a, related_projects b, related_projects c, related_projects d, related_projects e",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
+        "select count(*) from related_projects a, related_projects b, related_projects c, related_projects d, related_projects e",
+    ],
+)
 def test_expensive_queries_stop_at_the_time_limit(live_server, query):
     start = time.monotonic()
     r = sql(live_server, query)
@@ -68,23 +74,26 @@ def test_expensive_queries_stop_at_the_time_limit(live_server, query):
     assert r.status_code == 400 and time.monotonic() - start < 5
 
 
-@pytest.mark.parametrize("path", [
-    "/data/strategy.json?sql=select+1&_timelimit=abc",
-    "/data/strategy/kpis?_timelimit=abc",
-    "/data/strategy/kpis?_size=abc",
-    "/data/strategy/kpis.json?_size=abc",
-    "/data/strategy/kpis?_size=100000",
-    "/data/strategy/kpis?_size=-1",
-    "/data/strategy/kpis?_sort=nope",
-    "/data/strategy/kpis.json?_sort_desc=nope",
-    "/data/strategy/kpis?_facet=nope",
-    "/data/strategy/kpis?_through=nope",
-    "/data/strategy/kpis?_col=nope",
-    "/data/strategy/nope",
-    "/data/nope",
-    "/data/strategy/kpis/999999",
-    "/data/strategy/kpis/abc",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/strategy.json?sql=select+1&_timelimit=abc",
+        "/data/strategy/kpis?_timelimit=abc",
+        "/data/strategy/kpis?_size=abc",
+        "/data/strategy/kpis.json?_size=abc",
+        "/data/strategy/kpis?_size=100000",
+        "/data/strategy/kpis?_size=-1",
+        "/data/strategy/kpis?_sort=nope",
+        "/data/strategy/kpis.json?_sort_desc=nope",
+        "/data/strategy/kpis?_facet=nope",
+        "/data/strategy/kpis?_through=nope",
+        "/data/strategy/kpis?_col=nope",
+        "/data/strategy/nope",
+        "/data/nope",
+        "/data/strategy/kpis/999999",
+        "/data/strategy/kpis/abc",
+    ],
+)
 def test_bad_parameters_are_4xx_never_500(live_server, path):
     r = httpx.get(live_server + path, timeout=30)
     assert 400 <= r.status_code < 500, (path, r.status_code)
@@ -99,8 +108,11 @@ def test_a_huge_string_fails_fast_and_memory_stays_small(live_server):
     r = sql(live_server, "select length(hex(randomblob(200000000)))")
     assert r.status_code == 400 and "too big" in r.json()["error"]
     assert time.monotonic() - start < 2
-    for query in ("select length(zeroblob(500000000))", "select length(printf('%.*c', 300000000, 'x'))",
-                  "select length(group_concat(hex(randomblob(100000)))) from related_projects a, related_projects b"):
+    for query in (
+        "select length(zeroblob(500000000))",
+        "select length(printf('%.*c', 300000000, 'x'))",
+        "select length(group_concat(hex(randomblob(100000)))) from related_projects a, related_projects b",
+    ):
         r = sql(live_server, query)
         # refused, or answered without building the string (printf gives NULL past the length limit)
         assert r.status_code == 400 or (r.status_code == 200 and r.json()["rows"] == [[None]]), (query, r.text[:200])
@@ -145,7 +157,7 @@ def test_overload_keeps_pages_answering(live_server):
 
 
 def test_xss_is_escaped(live_server):
-    payloads = ['<script>alert(1)</script>', '" onmouseover="alert(1)']
+    payloads = ["<script>alert(1)</script>", '" onmouseover="alert(1)']
     for payload in payloads:
         r = httpx.get(live_server + "/search", params={"q": payload}, timeout=30)
         assert payload not in r.text
@@ -155,7 +167,9 @@ def test_xss_is_escaped(live_server):
     for path in ["/data/strategy/<script>alert(1)</script>", "/<script>alert(1)</script>", "/kpis/<script>"]:
         r = httpx.get(live_server + quote(path, safe="/"), timeout=30)
         assert "<script>alert(1)</script>" not in r.text
-    html = httpx.get(live_server + "/data/strategy", params={"sql": "select 'javascript:alert(1)' as url"}, timeout=30).text
+    html = httpx.get(
+        live_server + "/data/strategy", params={"sql": "select 'javascript:alert(1)' as url"}, timeout=30
+    ).text
     assert 'href="javascript:' not in html.lower()
 
 
@@ -177,8 +191,19 @@ def raw_get(base: str, path: str, headers: dict | None = None):
     return r
 
 
-@pytest.mark.parametrize("path", ["//example.com/", "//example.com/%2e%2e", "/data//example.com/", "/data//example.com",
-                                  "/data/strategy/kpis/", "/goals", "/data", "/data/%2F%2Fexample.com/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//example.com/",
+        "//example.com/%2e%2e",
+        "/data//example.com/",
+        "/data//example.com",
+        "/data/strategy/kpis/",
+        "/goals",
+        "/data",
+        "/data/%2F%2Fexample.com/",
+    ],
+)
 def test_no_open_redirect(live_server, path):
     r = raw_get(live_server, path)
     location = r.getheader("location")
@@ -197,12 +222,24 @@ def test_a_forged_host_header_does_not_redirect_elsewhere(live_server):
 SECURITY_HEADERS = ["content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"]
 
 
-@pytest.mark.parametrize("path, method", [
-    ("/", "GET"), ("/kpis/abc", "GET"), ("/goals/1?v=9", "GET"), ("/downloads/kpis.csv", "GET"), ("/downloads/nope", "GET"),
-    ("/data/strategy/kpis", "GET"), ("/data/strategy/kpis.json", "GET"), ("/data/strategy/nope", "GET"),
-    ("/data/strategy/kpis", "POST"), ("/", "POST"), ("/static/portal.css", "GET"), ("/data/-/versions", "GET"),
-    ("/data/strategy/kpis?_sort=nope", "GET"),
-])
+@pytest.mark.parametrize(
+    "path, method",
+    [
+        ("/", "GET"),
+        ("/kpis/abc", "GET"),
+        ("/goals/1?v=9", "GET"),
+        ("/downloads/kpis.csv", "GET"),
+        ("/downloads/nope", "GET"),
+        ("/data/strategy/kpis", "GET"),
+        ("/data/strategy/kpis.json", "GET"),
+        ("/data/strategy/nope", "GET"),
+        ("/data/strategy/kpis", "POST"),
+        ("/", "POST"),
+        ("/static/portal.css", "GET"),
+        ("/data/-/versions", "GET"),
+        ("/data/strategy/kpis?_sort=nope", "GET"),
+    ],
+)
 def test_security_headers_on_every_response(live_server, path, method):
     r = httpx.request(method, live_server + path, timeout=30)
     for name in SECURITY_HEADERS:
@@ -216,8 +253,15 @@ def test_security_headers_on_every_response(live_server, path, method):
     assert r.headers.get("server") is None
 
 
-@pytest.mark.parametrize("path", ["/data/strategy/kpis?_trace=1", "/data/strategy/kpis.json?_trace=1", "/data/strategy/kpis?_context=1",
-                                  "/data/strategy.json?sql=select+1&_trace=1"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/strategy/kpis?_trace=1",
+        "/data/strategy/kpis.json?_trace=1",
+        "/data/strategy/kpis?_context=1",
+        "/data/strategy.json?sql=select+1&_trace=1",
+    ],
+)
 def test_debug_parameters_give_nothing(live_server, path):
     r = httpx.get(live_server + path, timeout=30)
     assert r.status_code == 200
@@ -225,9 +269,24 @@ def test_debug_parameters_give_nothing(live_server, path):
     assert "traceback" not in r.text.lower() and '"context"' not in r.text and "sql_time_limit_ms" not in r.text
 
 
-@pytest.mark.parametrize("path", ["/-/versions", "/-/settings", "/-/plugins", "/-/metadata", "/-/threads", "/-/actor",
-                                  "/-/databases", "/-/config", "/-/permissions", "/-/allow-debug", "/-/messages",
-                                  "/-/versions.json", "/-/settings.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/versions",
+        "/-/settings",
+        "/-/plugins",
+        "/-/metadata",
+        "/-/threads",
+        "/-/actor",
+        "/-/databases",
+        "/-/config",
+        "/-/permissions",
+        "/-/allow-debug",
+        "/-/messages",
+        "/-/versions.json",
+        "/-/settings.json",
+    ],
+)
 def test_datasette_debug_pages_are_hidden(live_server, path):
     r = httpx.get(live_server + "/data" + path, timeout=30)
     assert r.status_code == 404
@@ -236,8 +295,15 @@ def test_datasette_debug_pages_are_hidden(live_server, path):
 
 
 def test_pages_and_data_are_answered_304_when_unchanged(live_server):
-    for path in ["/", "/goals/2?v=1", "/kpis/", "/data/strategy/kpis", "/data/strategy/kpis.json?_shape=array",
-                 "/downloads/", "/downloads/dcat.jsonld"]:
+    for path in [
+        "/",
+        "/goals/2?v=1",
+        "/kpis/",
+        "/data/strategy/kpis",
+        "/data/strategy/kpis.json?_shape=array",
+        "/downloads/",
+        "/downloads/dcat.jsonld",
+    ]:
         r = httpx.get(live_server + path, timeout=30)
         etag = r.headers["etag"]
         assert "public" in r.headers["cache-control"]

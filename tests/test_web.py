@@ -114,12 +114,34 @@ def test_change_permalink(client):
 
 def test_glossary(client):
     body = text(client.get("/glossary"))
-    for term in ("基本目標", "数値目標", "KPI（重要業績評価指標）", "基準値", "目標値", "各年度", "和暦", "省略", "新旧対照表"):
+    for term in (
+        "基本目標",
+        "数値目標",
+        "KPI（重要業績評価指標）",
+        "基準値",
+        "目標値",
+        "各年度",
+        "和暦",
+        "省略",
+        "新旧対照表",
+    ):
         assert f">{term}</dt>" in body
 
 
-@pytest.mark.parametrize("path", ["/kpis/abc", "/kpis/-1", "/kpis/99999999999999999999999", "/kpis/0", "/changes/999",
-                                  "/goals/9", "/goals/abc", "/nope", "/downloads/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/kpis/abc",
+        "/kpis/-1",
+        "/kpis/99999999999999999999999",
+        "/kpis/0",
+        "/changes/999",
+        "/goals/9",
+        "/goals/abc",
+        "/nope",
+        "/downloads/nope",
+    ],
+)
 def test_unknown_ids_are_404_in_japanese(client, path):
     r = client.get(path)
     assert r.status_code == 404
@@ -127,8 +149,18 @@ def test_unknown_ids_are_404_in_japanese(client, path):
     assert '<a href="/">トップページへ戻る</a>' in text(r)
 
 
-@pytest.mark.parametrize("path", ["/goals/1?v=3", "/goals/1?v=abc", "/kpis/?v=0", "/changes/?goal=x", "/changes/?goal=9",
-                                  "/changes/?type=<script>", "/search?q=" + "あ" * 101])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/goals/1?v=3",
+        "/goals/1?v=abc",
+        "/kpis/?v=0",
+        "/changes/?goal=x",
+        "/changes/?goal=9",
+        "/changes/?type=<script>",
+        "/search?q=" + "あ" * 101,
+    ],
+)
 def test_bad_parameters_are_400_in_japanese(client, path):
     r = client.get(path)
     assert r.status_code == 400
@@ -144,7 +176,16 @@ def test_post_is_not_allowed(client):
 
 
 def test_every_page_cites_and_links_to_the_data(client, app):
-    for path in ["/", "/about", "/goals/1", "/kpis/", f"/kpis/{kpi_id(app, '接種率', 2)}", "/changes/", "/changes/1", "/glossary"]:
+    for path in [
+        "/",
+        "/about",
+        "/goals/1",
+        "/kpis/",
+        f"/kpis/{kpi_id(app, '接種率', 2)}",
+        "/changes/",
+        "/changes/1",
+        "/glossary",
+    ]:
         body = text(client.get(path))
         assert "出典：砂川市「" in body, path
         assert "SQLで調べる" in body, path

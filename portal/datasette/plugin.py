@@ -61,19 +61,32 @@ def handle_exception(datasette, request, exception):
         if isinstance(exception, Base400):
             status, info, message = exception.status, {}, exception.args[0] if exception.args else ""
         elif isinstance(exception, DatasetteError):
-            status, info, message, title = exception.status, dict(exception.error_dict), exception.message, exception.title
+            status, info, message, title = (
+                exception.status,
+                dict(exception.error_dict),
+                exception.message,
+                exception.title,
+            )
             if exception.message_is_html:
                 message = Markup(message)
         else:
             status, info, message = 500, {}, "サーバーで問題が起きました。"
-            log.error("error in Datasette: %s", "".join(traceback.format_exception_only(type(exception), exception)).strip())
+            log.error(
+                "error in Datasette: %s", "".join(traceback.format_exception_only(type(exception), exception)).strip()
+            )
         info.update({"ok": False, "error": message, "status": status, "title": title})
         if request.path.split("?")[0].endswith(".json"):
             return Response.json(info, status=status)
         template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
-        html = await template.render_async(dict(
-            info, urls=datasette.urls, app_css_hash=datasette.app_css_hash(), menu_links=lambda: [], request=request,
-        ))
+        html = await template.render_async(
+            dict(
+                info,
+                urls=datasette.urls,
+                app_css_hash=datasette.app_css_hash(),
+                menu_links=lambda: [],
+                request=request,
+            )
+        )
         return Response.html(html, status=status)
 
     return inner

@@ -23,7 +23,6 @@ from .records import build_records
 from .schema import package_meta
 from .source import read_source
 
-
 DOWNLOADS = "downloads"
 BUILDS = ".builds"
 CURRENT = "current"
@@ -48,7 +47,10 @@ def downloads_dir(db: Path) -> Path:
 def parse(source: Path) -> dict[str, list[dict]]:
     """Read the source and return the rows of every table (raises SourceError on bad input)."""
     document = read_source(source)
-    plans = {1: parse_plan(document.column("before"), "before", source), 2: parse_plan(document.column("after"), "after", source)}
+    plans = {
+        1: parse_plan(document.column("before"), "before", source),
+        2: parse_plan(document.column("after"), "after", source),
+    }
     comparison = compare(plans[1], plans[2])
     changes = place_reasons(comparison.changes, document, source)
     return build_records(document, plans, comparison, changes)
@@ -103,7 +105,10 @@ def build(source: Path, db: Path, package: Path) -> BuildResult:
     _link(downloads_dir(db), Path(CURRENT) / DOWNLOADS)
     _prune(builds, keep=build_id)
     return BuildResult(
-        db=db, package=package, downloads=downloads_dir(db), build_dir=builds / build_id,
+        db=db,
+        package=package,
+        downloads=downloads_dir(db),
+        build_dir=builds / build_id,
         counts={k: len(v) for k, v in rows.items()},
     )
 

@@ -105,10 +105,10 @@ def align(before: list, after: list, key, content=None, pair_all: bool = False) 
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         bs, as_ = before[i1:i2], after[j1:j2]
         if op == "equal":
-            out += list(zip(bs, as_))
+            out += list(zip(bs, as_, strict=False))
             continue
         if pair_all and len(bs) == len(as_):
-            out += list(zip(bs, as_))
+            out += list(zip(bs, as_, strict=False))
             continue
         j = 0
         for b in bs:
@@ -185,8 +185,11 @@ def compare(old: Plan, new: Plan) -> Comparison:
     old_p, new_p = _group(old.projects, pkey), _group(new.projects, pkey)
     for container in list(old_p) + [c for c in new_p if c not in old_p]:
         pairs = align(
-            old_p.get(container, []), new_p.get(container, []),
-            key=lambda p: compact(p.name), content=lambda p: compact(p.name + p.description), pair_all=True,
+            old_p.get(container, []),
+            new_p.get(container, []),
+            key=lambda p: compact(p.name),
+            content=lambda p: compact(p.name + p.description),
+            pair_all=True,
         )
         for b, a in pairs:
             if b and a:
@@ -207,7 +210,13 @@ def compare(old: Plan, new: Plan) -> Comparison:
                 for k in (a or b).kpis:
                     if k.status == "set":
                         parent.children.append(
-                            Change("kpi_added" if a else "kpi_removed", "kpis", None if a else k, k if a else None, parent=parent)
+                            Change(
+                                "kpi_added" if a else "kpi_removed",
+                                "kpis",
+                                None if a else k,
+                                k if a else None,
+                                parent=parent,
+                            )
                         )
                 changes += parent.children
 
@@ -219,7 +228,9 @@ def compare(old: Plan, new: Plan) -> Comparison:
             if b and a:
                 link(b, a)
             else:
-                changes.append(Change("related_project_added" if a else "related_project_removed", "related_projects", b, a))
+                changes.append(
+                    Change("related_project_added" if a else "related_project_removed", "related_projects", b, a)
+                )
 
     return Comparison(changes=changes, previous=previous)
 
@@ -256,17 +267,20 @@ def place_reasons(changes: list[Change], document: Document, path: Path) -> list
         if not primary and reasons:
             raise SourceError(path, reasons[0].first_line, "変更理由がありますが、このページに変更箇所が見つかりません")
         if primary and not reasons:
-            raise SourceError(path, primary[0].element.first_line, "変更箇所がありますが、このページに変更理由がありません")
+            raise SourceError(
+                path, primary[0].element.first_line, "変更箇所がありますが、このページに変更理由がありません"
+            )
         if len(reasons) > len(primary):
             extra = reasons[len(primary)]
             raise SourceError(
-                path, extra.first_line,
+                path,
+                extra.first_line,
                 f"変更理由が {len(reasons)} 件ありますが、変更箇所は {len(primary)} 件で、この理由を当てる変更がありません",
             )
         if not primary:
             continue
         groups = _best_split(page, primary, reasons, path)
-        for reason, group in zip(reasons, groups):
+        for reason, group in zip(reasons, groups, strict=False):
             for change in group:
                 change.reason = reason
     for change in changes:
@@ -298,7 +312,8 @@ def _best_split(page: Page, changes: list[Change], reasons: list[Reason], path: 
     scored.sort()
     if len(scored) > 1 and scored[0][0] == scored[1][0]:
         raise SourceError(
-            path, reasons[0].first_line,
+            path,
+            reasons[0].first_line,
             "変更理由をどの変更箇所に当てるか、位置から一つに決められません",
         )
     bounds = scored[0][1]

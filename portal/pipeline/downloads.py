@@ -9,12 +9,11 @@ column descriptions is kept by hand.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 import sqlite3
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .export import DESCRIPTOR, sha256_file, table_rows
@@ -28,7 +27,10 @@ ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 FORMATS = {
     "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
-    "excel.csv": {"label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出し）", "media_type": "text/csv; charset=utf-8; header=present"},
+    "excel.csv": {
+        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出し）",
+        "media_type": "text/csv; charset=utf-8; header=present",
+    },
     "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
 }
 
@@ -40,13 +42,13 @@ def write_excel_csv(conn: sqlite3.Connection, table, path: Path) -> None:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow([table.field(c)["title"] for c in columns])
         for row in rows:
-            writer.writerow([to_cell(v, table.field(c)) for c, v in zip(columns, row)])
+            writer.writerow([to_cell(v, table.field(c)) for c, v in zip(columns, row, strict=False)])
 
 
 def write_json(conn: sqlite3.Connection, table, path: Path) -> None:
     """An array of objects with typed values: numbers as numbers, booleans as booleans, NULL as null."""
     columns, rows = table_rows(conn, table.name)
-    records = [{c: to_json(v, table.field(c)) for c, v in zip(columns, row)} for row in rows]
+    records = [{c: to_json(v, table.field(c)) for c, v in zip(columns, row, strict=False)} for row in rows]
     path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -95,12 +97,22 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[dict] = []
 
-    def add(name: str, kind: str, title: str, media_type: str, table: str | None = None, fmt: str | None = None) -> None:
+    def add(
+        name: str, kind: str, title: str, media_type: str, table: str | None = None, fmt: str | None = None
+    ) -> None:
         path = out_dir / name
-        files.append({
-            "name": name, "kind": kind, "table": table, "format": fmt, "title": title, "media_type": media_type,
-            "bytes": path.stat().st_size, "sha256": sha256_file(path),
-        })
+        files.append(
+            {
+                "name": name,
+                "kind": kind,
+                "table": table,
+                "format": fmt,
+                "title": title,
+                "media_type": media_type,
+                "bytes": path.stat().st_size,
+                "sha256": sha256_file(path),
+            }
+        )
 
     conn = sqlite3.connect(db_path)
     try:
@@ -123,9 +135,9 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
     shutil.copyfile(source, out_dir / source.name)
     add(source.name, "source", "元資料のテキスト（新旧対照表）", "text/plain; charset=utf-8")
 
-    built_at = built_at or datetime.now(timezone.utc)
+    built_at = built_at or datetime.now(UTC)
     manifest = {
-        "built_at": built_at.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": built_at.astimezone(UTC).isoformat(timespec="seconds"),
         "source_sha256": sha256_file(source),
         "files": files,
     }

@@ -43,7 +43,7 @@ def write_csv(conn: sqlite3.Connection, name: str, path: Path) -> None:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([to_cell(v, t.field(c)) for c, v in zip(columns, row)])
+            writer.writerow([to_cell(v, t.field(c)) for c, v in zip(columns, row, strict=False)])
 
 
 def export_package(db_path: Path, out_dir: Path) -> list[Path]:
@@ -62,20 +62,22 @@ def export_package(db_path: Path, out_dir: Path) -> list[Path]:
             path = out_dir / rel
             write_csv(conn, t.name, path)
             written.append(path)
-            resources.append({
-                "name": t.name,
-                "title": t.title,
-                "description": " ".join(t.description.split()),
-                "path": rel,
-                "profile": "tabular-data-resource",
-                "scheme": "file",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "hash": "sha256:" + sha256_file(path),
-                "bytes": path.stat().st_size,
-                "schema": t.table_schema(),
-            })
+            resources.append(
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "description": " ".join(t.description.split()),
+                    "path": rel,
+                    "profile": "tabular-data-resource",
+                    "scheme": "file",
+                    "format": "csv",
+                    "mediatype": "text/csv",
+                    "encoding": "utf-8",
+                    "hash": "sha256:" + sha256_file(path),
+                    "bytes": path.stat().st_size,
+                    "schema": t.table_schema(),
+                }
+            )
     finally:
         conn.close()
     source = out_dir / meta["source"]["path"]
@@ -89,14 +91,16 @@ def export_package(db_path: Path, out_dir: Path) -> list[Path]:
         "licenses": [meta["license"]],
         "licenseNote": " ".join(meta["license_note"].split()),
         "attribution": meta["attribution"],
-        "sources": [{
-            "title": meta["source"]["title"],
-            "path": meta["source"]["path"],
-            "publisher": meta["source"]["publisher"],
-            "description": " ".join(meta["source"]["description"].split()),
-            "hash": "sha256:" + sha256_file(source),
-            "bytes": source.stat().st_size,
-        }],
+        "sources": [
+            {
+                "title": meta["source"]["title"],
+                "path": meta["source"]["path"],
+                "publisher": meta["source"]["publisher"],
+                "description": " ".join(meta["source"]["description"].split()),
+                "hash": "sha256:" + sha256_file(source),
+                "bytes": source.stat().st_size,
+            }
+        ],
         "contributors": [{"title": "砂川市 総合戦略オープンデータポータル", "role": "wrangler"}],
         "resources": resources,
     }

@@ -35,7 +35,7 @@ def write_database(rows: dict[str, list[dict]], path: Path) -> None:
 
 def write_search_index(db: sqlite_utils.Database, name: str, columns: list[str], rows: list[dict]) -> None:
     """The bigram FTS5 index of one table: "<name>_fts", rowid = the row's id (see portal.search)."""
-    db.execute(f'CREATE VIRTUAL TABLE "{name}_fts" USING fts5(body, tokenize = \'ascii\')')
+    db.execute(f"CREATE VIRTUAL TABLE \"{name}_fts\" USING fts5(body, tokenize = 'ascii')")
     db.conn.executemany(
         f'INSERT INTO "{name}_fts" (rowid, body) VALUES (?, ?)',
         [(row["id"], document([row[c] for c in columns])) for row in rows],

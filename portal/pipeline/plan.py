@@ -54,8 +54,19 @@ RE_TRAILING_MARK = re.compile(rf"(※[{DIGITS}]*)$")
 
 #: kinds of line that end a running block of text (a bullet, a table)
 STRUCTURAL = {
-    "omitted", "part", "chapter", "goal", "subsection", "direction", "numgoal_header",
-    "kpi_header", "related_header", "measure", "submeasure", "bullet", "note",
+    "omitted",
+    "part",
+    "chapter",
+    "goal",
+    "subsection",
+    "direction",
+    "numgoal_header",
+    "kpi_header",
+    "related_header",
+    "measure",
+    "submeasure",
+    "bullet",
+    "note",
 }
 #: lines of a 具体的な事業 table end at one of these
 TABLE_END = STRUCTURAL - {"bullet", "note", "direction"}
@@ -358,7 +369,9 @@ class _PlanReader:
             raise self.error(line, f"基本目標{goal_no}が二度現れました")
         self.chapter = None
         self.subsection = self.measure = self.sub = None
-        self.goal = Goal(lines=[line], section="", goal_no=goal_no, label=f"基本目標{m.group(1)}", title=squeeze(m.group(2)))
+        self.goal = Goal(
+            lines=[line], section="", goal_no=goal_no, label=f"基本目標{m.group(1)}", title=squeeze(m.group(2))
+        )
         self.plan.goals.append(self.goal)
         self.heading = ("goal", self.goal.label, line, {"section": ""})
         return i + 1
@@ -380,13 +393,22 @@ class _PlanReader:
         parent = self.section()
         rng = RE_MEASURE_RANGE.match(text)
         if rng:
-            self.heading = ("range", text, line,
-                            {"level": "measure", "section": parent, "from": to_int(rng.group(1)), "to": to_int(rng.group(3))})
+            self.heading = (
+                "range",
+                text,
+                line,
+                {"level": "measure", "section": parent, "from": to_int(rng.group(1)), "to": to_int(rng.group(3))},
+            )
             return i + 1
         m = RE_MEASURE.match(text)
         self.measure = Measure(
-            lines=[line], section=parent, goal_no=goal.goal_no, level=1, number=to_int(m.group(1)),
-            label=f"（{m.group(1)}）", title=squeeze(m.group(2)),
+            lines=[line],
+            section=parent,
+            goal_no=goal.goal_no,
+            level=1,
+            number=to_int(m.group(1)),
+            label=f"（{m.group(1)}）",
+            title=squeeze(m.group(2)),
         )
         self.plan.measures.append(self.measure)
         self.heading = ("measure", text, line, {"measure": self.measure, "section": parent})
@@ -402,15 +424,29 @@ class _PlanReader:
         parent = self.section()
         rng = RE_SUBMEASURE_RANGE.match(text)
         if rng:
-            self.heading = ("range", text, line, {
-                "level": "submeasure", "section": parent, "parent": self.measure,
-                "from": circled_number(rng.group(1)), "to": circled_number(rng.group(3)),
-            })
+            self.heading = (
+                "range",
+                text,
+                line,
+                {
+                    "level": "submeasure",
+                    "section": parent,
+                    "parent": self.measure,
+                    "from": circled_number(rng.group(1)),
+                    "to": circled_number(rng.group(3)),
+                },
+            )
             return i + 1
         m = RE_SUBMEASURE.match(text)
         self.sub = Measure(
-            lines=[line], section=parent, goal_no=goal.goal_no, level=2, number=circled_number(m.group(1)),
-            label=m.group(1), title=squeeze(m.group(2)), parent=self.measure,
+            lines=[line],
+            section=parent,
+            goal_no=goal.goal_no,
+            level=2,
+            number=circled_number(m.group(1)),
+            label=m.group(1),
+            title=squeeze(m.group(2)),
+            parent=self.measure,
         )
         self.plan.measures.append(self.sub)
         self.heading = ("measure", text, line, {"measure": self.sub, "section": parent})
@@ -432,9 +468,15 @@ class _PlanReader:
             parent, number_from, number_to = info.get("parent"), info.get("from"), info.get("to")
         self.plan.omissions.append(
             Omission(
-                lines=[heading_line, marker], section=info["section"], scope=label, level=level,
-                goal_no=self.goal.goal_no if self.goal else None, measure=parent,
-                number_from=number_from, number_to=number_to, heading_line=heading_line.no,
+                lines=[heading_line, marker],
+                section=info["section"],
+                scope=label,
+                level=level,
+                goal_no=self.goal.goal_no if self.goal else None,
+                measure=parent,
+                number_from=number_from,
+                number_to=number_to,
+                heading_line=heading_line.no,
             )
         )
 
@@ -460,7 +502,14 @@ class _PlanReader:
         if not text.endswith("。"):
             raise self.error(self.lines[start], "段落が「。」で終わらないまま次の見出しに達しました")
         seq = sum(1 for t in self.plan.texts if t.kind == "paragraph" and t.chapter == self.chapter) + 1
-        para = Text(lines=self.lines[start:i], section=self.section(), kind="paragraph", seq=seq, text=text, chapter=self.chapter)
+        para = Text(
+            lines=self.lines[start:i],
+            section=self.section(),
+            kind="paragraph",
+            seq=seq,
+            text=text,
+            chapter=self.chapter,
+        )
         self.plan.texts.append(para)
         self.events(para)
         return i
@@ -476,9 +525,14 @@ class _PlanReader:
                     raise self.error(para.lines[0], str(exc)) from exc
                 self.plan.events.append(
                     Event(
-                        lines=para.lines, section=para.section, text_ref=para,
-                        seq=len(self.plan.events) + 1, year=year, month=to_int(m.group(3)),
-                        label=compact(m.group(0)), sentence=sentence.strip(),
+                        lines=para.lines,
+                        section=para.section,
+                        text_ref=para,
+                        seq=len(self.plan.events) + 1,
+                        year=year,
+                        month=to_int(m.group(3)),
+                        label=compact(m.group(0)),
+                        sentence=sentence.strip(),
                     )
                 )
 
@@ -495,7 +549,14 @@ class _PlanReader:
         text = join_wrapped([ln.text for ln in lines])
         seq = sum(1 for t in self.plan.texts if t.kind == "direction" and t.goal_no == goal.goal_no) + 1
         self.plan.texts.append(
-            Text(lines=lines, section=self.section(), kind="direction", seq=seq, text=text[1:].strip(), goal_no=goal.goal_no)
+            Text(
+                lines=lines,
+                section=self.section(),
+                kind="direction",
+                seq=seq,
+                text=text[1:].strip(),
+                goal_no=goal.goal_no,
+            )
         )
         return end
 
@@ -506,8 +567,15 @@ class _PlanReader:
         text = join_wrapped([ln.text for ln in lines])
         seq = sum(1 for t in self.plan.texts if t.kind == "measure_text" and t.measure is sub) + 1
         self.plan.texts.append(
-            Text(lines=lines, section=self.section(), kind="measure_text", seq=seq, text=text[1:].strip(),
-                 goal_no=goal.goal_no, measure=sub)
+            Text(
+                lines=lines,
+                section=self.section(),
+                kind="measure_text",
+                seq=seq,
+                text=text[1:].strip(),
+                goal_no=goal.goal_no,
+                measure=sub,
+            )
         )
         return end
 
@@ -538,7 +606,12 @@ class _PlanReader:
                 i += 1
             if mark in notes:
                 raise self.error(note_line, f"注記「{m.group(1)}」が二度あります")
-            notes[mark] = (f"{m.group(1)} {join_wrapped(pieces)}" if len(m.group(1)) > 1 else f"{m.group(1)}{join_wrapped(pieces)}", note_line)
+            notes[mark] = (
+                f"{m.group(1)} {join_wrapped(pieces)}"
+                if len(m.group(1)) > 1
+                else f"{m.group(1)}{join_wrapped(pieces)}",
+                note_line,
+            )
             order.append(mark)
         used: set[str] = set()
         for kpi, marks in self.numgoal_rows(rows, goal, section):
@@ -566,9 +639,15 @@ class _PlanReader:
         for k in range(0, len(cells), 2):
             name = text[pos : cells[k].start()].strip()
             if not name or k + 1 >= len(cells) or text[cells[k].end() : cells[k + 1].start()].strip():
-                raise self.error(rows[0], f"数値目標の行は「指標名 基準値（年） 目標値（年）」の形のはずです: 「{text}」")
+                raise self.error(
+                    rows[0], f"数値目標の行は「指標名 基準値（年） 目標値（年）」の形のはずです: 「{text}」"
+                )
             name_mark = RE_TRAILING_MARK.search(name)
-            marks = [nfkc(m) for m in (name_mark.group(1) if name_mark else None, cells[k].group(3), cells[k + 1].group(3)) if m]
+            marks = [
+                nfkc(m)
+                for m in (name_mark.group(1) if name_mark else None, cells[k].group(3), cells[k + 1].group(3))
+                if m
+            ]
             if name_mark:
                 name = name[: name_mark.start()].strip()
             try:
@@ -577,9 +656,18 @@ class _PlanReader:
             except ValueFormatError as exc:
                 raise self.error(rows[0], str(exc)) from exc
             kpi = Kpi(
-                lines=rows, section=section, kind="numerical_goal", goal_no=goal.goal_no,
-                seq=sum(1 for x in self.plan.kpis if x.kind == "numerical_goal" and x.goal_no == goal.goal_no) + len(kpis) + 1,
-                name=name, baseline=baseline, baseline_period=b_period, target=target, target_period=t_period,
+                lines=rows,
+                section=section,
+                kind="numerical_goal",
+                goal_no=goal.goal_no,
+                seq=sum(1 for x in self.plan.kpis if x.kind == "numerical_goal" and x.goal_no == goal.goal_no)
+                + len(kpis)
+                + 1,
+                name=name,
+                baseline=baseline,
+                baseline_period=b_period,
+                target=target,
+                target_period=t_period,
             )
             kpis.append((kpi, marks))
             pos = cells[k + 1].end()
@@ -608,8 +696,10 @@ class _PlanReader:
             raise self.error(name_line, f"事業名があるはずの位置です: 「{name_line.text.strip()}」")
         if j + 1 >= len(rows) or not RE_BULLET.match(rows[j + 1].text.strip()):
             got = rows[j + 1].text.strip() if j + 1 < len(rows) else "表の終わり"
-            raise self.error(rows[j + 1] if j + 1 < len(rows) else name_line,
-                             f"事業名「{name_line.text.strip()}」の次に「・」で始まる説明があるはずです（実際: 「{got}」）")
+            raise self.error(
+                rows[j + 1] if j + 1 < len(rows) else name_line,
+                f"事業名「{name_line.text.strip()}」の次に「・」で始まる説明があるはずです（実際: 「{got}」）",
+            )
         k = j + 1
         pieces: list[str] = []
         while k < len(rows):
@@ -624,19 +714,31 @@ class _PlanReader:
         if not sentence_closed(description):
             raise self.error(rows[j + 1], "事業の説明が「。」で終わっていません")
         project = Project(
-            lines=rows[j:k], section=section, goal_no=goal.goal_no, measure=sub,
+            lines=rows[j:k],
+            section=section,
+            goal_no=goal.goal_no,
+            measure=sub,
             seq=sum(1 for p in self.plan.projects if p.measure is sub) + 1,
-            name=squeeze(name_line.text), description=description[1:].strip(),
+            name=squeeze(name_line.text),
+            description=description[1:].strip(),
         )
         self.plan.projects.append(project)
         while True:
-            stop = next((m for m in range(k, len(rows))
-                         if RE_VALUE_LINE.match(rows[m].text.strip()) or RE_BULLET.match(rows[m].text.strip())
-                         or RE_YEAR_LINE.match(rows[m].text.strip())), None)
+            stop = next(
+                (
+                    m
+                    for m in range(k, len(rows))
+                    if RE_VALUE_LINE.match(rows[m].text.strip())
+                    or RE_BULLET.match(rows[m].text.strip())
+                    or RE_YEAR_LINE.match(rows[m].text.strip())
+                ),
+                None,
+            )
             if stop is not None and RE_YEAR_LINE.match(rows[stop].text.strip()):
                 bad = rows[stop - 1] if stop > k else rows[stop]
                 raise self.error(
-                    bad, f"基準値と目標値の行として読めません: 「{bad.text.strip()}」（例: 「21事業者   75事業者」「－    2,121件」）"
+                    bad,
+                    f"基準値と目標値の行として読めません: 「{bad.text.strip()}」（例: 「21事業者   75事業者」「－    2,121件」）",
                 )
             if stop is not None and RE_VALUE_LINE.match(rows[stop].text.strip()):
                 names = rows[k:stop]
@@ -674,9 +776,17 @@ class _PlanReader:
         except ValueFormatError as exc:
             raise self.error(rows[at + 1], str(exc)) from exc
         kpi = Kpi(
-            lines=names + [value_line, rows[at + 1]], section=section, kind="kpi", goal_no=project.goal_no,
-            project=project, seq=len(project.kpis) + 1, name=join_wrapped([n.text for n in names]),
-            baseline=baseline, baseline_period=b_period, target=target, target_period=t_period,
+            lines=names + [value_line, rows[at + 1]],
+            section=section,
+            kind="kpi",
+            goal_no=project.goal_no,
+            project=project,
+            seq=len(project.kpis) + 1,
+            name=join_wrapped([n.text for n in names]),
+            baseline=baseline,
+            baseline_period=b_period,
+            target=target,
+            target_period=t_period,
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
@@ -685,8 +795,14 @@ class _PlanReader:
     def not_set(self, rest: list[Line], project: Project, section: str) -> None:
         """A KPI cell with words but no values: the KPI is not set, and the cell says why."""
         kpi = Kpi(
-            lines=rest, section=section, kind="kpi", goal_no=project.goal_no, project=project, seq=1,
-            status="not_set", status_text=join_wrapped([r.text for r in rest]),
+            lines=rest,
+            section=section,
+            kind="kpi",
+            goal_no=project.goal_no,
+            project=project,
+            seq=1,
+            status="not_set",
+            status_text=join_wrapped([r.text for r in rest]),
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
@@ -710,7 +826,13 @@ class _PlanReader:
         section = self.section("主な関連事業")
         for pieces, line in items:
             self.plan.related.append(
-                Related(lines=[line], section=section, goal_no=goal.goal_no, measure=sub,
-                        seq=sum(1 for r in self.plan.related if r.measure is sub) + 1, name=join_wrapped(pieces))
+                Related(
+                    lines=[line],
+                    section=section,
+                    goal_no=goal.goal_no,
+                    measure=sub,
+                    seq=sum(1 for r in self.plan.related if r.measure is sub) + 1,
+                    name=join_wrapped(pieces),
+                )
             )
         return end

@@ -38,7 +38,9 @@ def _lines(el: Element) -> dict:
     return {"source_line_start": el.first_line, "source_line_end": el.last_line}
 
 
-def build_records(document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]) -> dict[str, list[dict]]:
+def build_records(
+    document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
+) -> dict[str, list[dict]]:
     """Rows for every table of tables.yaml, each row a dict in the schema's column order."""
     meta = package_meta()
     town = {
@@ -52,62 +54,145 @@ def build_records(document: Document, plans: dict[int, Plan], comparison: Compar
         return ids.of(comparison.previous.get(id(el)))
 
     for v in meta["versions"]:
-        rows["versions"].append({
-            **town, "id": v["id"], "seq": v["id"], "column_label": v["column_label"], "label": v["label"],
-            "description": v["description"], "source_title": meta["source"]["title"], "source_path": meta["source"]["path"],
-        })
+        rows["versions"].append(
+            {
+                **town,
+                "id": v["id"],
+                "seq": v["id"],
+                "column_label": v["column_label"],
+                "label": v["label"],
+                "description": v["description"],
+                "source_title": meta["source"]["title"],
+                "source_path": meta["source"]["path"],
+            }
+        )
 
     for page in document.pages:
-        rows["source_pages"].append({
-            "page_no": page.no, "printed_page_no": page.printed_no,
-            "plan_pages": ",".join(str(p) for p in page.plan_pages),
-            "header_line": page.header_line, "last_line": page.last_line,
-        })
+        rows["source_pages"].append(
+            {
+                "page_no": page.no,
+                "printed_page_no": page.printed_no,
+                "plan_pages": ",".join(str(p) for p in page.plan_pages),
+                "header_line": page.header_line,
+                "last_line": page.last_line,
+            }
+        )
 
     for version_id, plan in plans.items():
         v = {"version_id": version_id}
         for g in plan.goals:
-            rows["goals"].append({
-                **town, "id": ids.new("goals", g), **v, "goal_no": g.goal_no, "label": g.label, "title": g.title,
-                **_where(g), "source_line": g.first_line,
-            })
+            rows["goals"].append(
+                {
+                    **town,
+                    "id": ids.new("goals", g),
+                    **v,
+                    "goal_no": g.goal_no,
+                    "label": g.label,
+                    "title": g.title,
+                    **_where(g),
+                    "source_line": g.first_line,
+                }
+            )
         for m in plan.measures:
-            rows["measures"].append({
-                "id": ids.new("measures", m), **v, "goal_no": m.goal_no, "parent_id": ids.of(m.parent),
-                "level": m.level, "number": m.number, "label": m.label, "title": m.title, "omitted": m.omitted,
-                "section": m.section, **_where(m), "source_line": m.first_line,
-            })
+            rows["measures"].append(
+                {
+                    "id": ids.new("measures", m),
+                    **v,
+                    "goal_no": m.goal_no,
+                    "parent_id": ids.of(m.parent),
+                    "level": m.level,
+                    "number": m.number,
+                    "label": m.label,
+                    "title": m.title,
+                    "omitted": m.omitted,
+                    "section": m.section,
+                    **_where(m),
+                    "source_line": m.first_line,
+                }
+            )
         for t in plan.texts:
-            rows["texts"].append({
-                "id": ids.new("texts", t), **v, "kind": t.kind, "goal_no": t.goal_no, "measure_id": ids.of(t.measure),
-                "chapter": t.chapter, "seq": t.seq, "text": t.text, "section": t.section, **_where(t), **_lines(t),
-                "previous_id": previous(t),
-            })
+            rows["texts"].append(
+                {
+                    "id": ids.new("texts", t),
+                    **v,
+                    "kind": t.kind,
+                    "goal_no": t.goal_no,
+                    "measure_id": ids.of(t.measure),
+                    "chapter": t.chapter,
+                    "seq": t.seq,
+                    "text": t.text,
+                    "section": t.section,
+                    **_where(t),
+                    **_lines(t),
+                    "previous_id": previous(t),
+                }
+            )
         for e in plan.events:
-            rows["events"].append({
-                "id": ids.new("events", e), **v, "text_id": ids.of(e.text_ref), "seq": e.seq, "year": e.year,
-                "month": e.month, "label": e.label, "sentence": e.sentence,
-            })
+            rows["events"].append(
+                {
+                    "id": ids.new("events", e),
+                    **v,
+                    "text_id": ids.of(e.text_ref),
+                    "seq": e.seq,
+                    "year": e.year,
+                    "month": e.month,
+                    "label": e.label,
+                    "sentence": e.sentence,
+                }
+            )
         for p in plan.projects:
-            rows["projects"].append({
-                **town, "id": ids.new("projects", p), **v, "goal_no": p.goal_no, "measure_id": ids.of(p.measure),
-                "seq": p.seq, "name": p.name, "description": p.description, "section": p.section,
-                **_where(p), **_lines(p), "previous_id": previous(p),
-            })
+            rows["projects"].append(
+                {
+                    **town,
+                    "id": ids.new("projects", p),
+                    **v,
+                    "goal_no": p.goal_no,
+                    "measure_id": ids.of(p.measure),
+                    "seq": p.seq,
+                    "name": p.name,
+                    "description": p.description,
+                    "section": p.section,
+                    **_where(p),
+                    **_lines(p),
+                    "previous_id": previous(p),
+                }
+            )
         for k in plan.kpis:
-            rows["kpis"].append({**town, "id": ids.new("kpis", k), **v, **_kpi_columns(k, ids), "previous_id": previous(k)})
+            rows["kpis"].append(
+                {**town, "id": ids.new("kpis", k), **v, **_kpi_columns(k, ids), "previous_id": previous(k)}
+            )
         for r in plan.related:
-            rows["related_projects"].append({
-                "id": ids.new("related_projects", r), **v, "goal_no": r.goal_no, "measure_id": ids.of(r.measure),
-                "seq": r.seq, "name": r.name, "section": r.section, **_where(r), "source_line": r.first_line,
-                "previous_id": previous(r),
-            })
+            rows["related_projects"].append(
+                {
+                    "id": ids.new("related_projects", r),
+                    **v,
+                    "goal_no": r.goal_no,
+                    "measure_id": ids.of(r.measure),
+                    "seq": r.seq,
+                    "name": r.name,
+                    "section": r.section,
+                    **_where(r),
+                    "source_line": r.first_line,
+                    "previous_id": previous(r),
+                }
+            )
         for o in plan.omissions:
-            rows["omissions"].append({
-                "id": ids.new("omissions", o), **v, "level": o.level, "goal_no": o.goal_no, "measure_id": ids.of(o.measure),
-                "scope": o.scope, "number_from": o.number_from, "number_to": o.number_to, "section": o.section,
-                **_where(o), "heading_line": o.heading_line, "marker_line": o.last_line,
-            })
+            rows["omissions"].append(
+                {
+                    "id": ids.new("omissions", o),
+                    **v,
+                    "level": o.level,
+                    "goal_no": o.goal_no,
+                    "measure_id": ids.of(o.measure),
+                    "scope": o.scope,
+                    "number_from": o.number_from,
+                    "number_to": o.number_to,
+                    "section": o.section,
+                    **_where(o),
+                    "heading_line": o.heading_line,
+                    "marker_line": o.last_line,
+                }
+            )
 
     # a reason's plan page is the first page of the changes it explains
     reason_pages: dict[int, int] = {}
@@ -116,26 +201,45 @@ def build_records(document: Document, plans: dict[int, Plan], comparison: Compar
             reason_pages[id(c.reason)] = min(c.plan_page, reason_pages.get(id(c.reason), c.plan_page))
     for page in document.pages:
         for reason in page.reasons:
-            rows["reasons"].append({
-                "id": ids.new("reasons", reason), "source_page": page.no, "seq": reason.seq, "text": reason.text,
-                "plan_page": reason_pages.get(id(reason)),
-                "source_line_start": reason.first_line, "source_line_end": reason.last_line,
-            })
+            rows["reasons"].append(
+                {
+                    "id": ids.new("reasons", reason),
+                    "source_page": page.no,
+                    "seq": reason.seq,
+                    "text": reason.text,
+                    "plan_page": reason_pages.get(id(reason)),
+                    "source_line_start": reason.first_line,
+                    "source_line_end": reason.last_line,
+                }
+            )
 
     first, second = sorted(plans)
     for c in changes:
         ids.new("changes", c)
     for c in changes:
-        rows["changes"].append({
-            **town, "id": ids.of(c), "from_version_id": first, "to_version_id": second,
-            "source_page": c.page_no, "plan_page": c.plan_page, "goal_no": c.goal_no, "section": c.section,
-            "change_type": c.change_type, "element_table": c.table,
-            "before_id": ids.of(c.before), "after_id": ids.of(c.after),
-            "before_text": element_text(c.before), "after_text": element_text(c.after),
-            "reason_id": ids.of(c.reason), "reason": c.reason.text, "parent_id": ids.of(c.parent),
-            "before_line": c.before.first_line if c.before else None,
-            "after_line": c.after.first_line if c.after else None,
-        })
+        rows["changes"].append(
+            {
+                **town,
+                "id": ids.of(c),
+                "from_version_id": first,
+                "to_version_id": second,
+                "source_page": c.page_no,
+                "plan_page": c.plan_page,
+                "goal_no": c.goal_no,
+                "section": c.section,
+                "change_type": c.change_type,
+                "element_table": c.table,
+                "before_id": ids.of(c.before),
+                "after_id": ids.of(c.after),
+                "before_text": element_text(c.before),
+                "after_text": element_text(c.after),
+                "reason_id": ids.of(c.reason),
+                "reason": c.reason.text,
+                "parent_id": ids.of(c.parent),
+                "before_line": c.before.first_line if c.before else None,
+                "after_line": c.after.first_line if c.after else None,
+            }
+        )
 
     for unit, (title, base, multiplier) in UNITS.items():
         rows["units"].append({"unit": unit, "title": title, "base_unit": base, "multiplier": multiplier})
@@ -164,9 +268,18 @@ def _kpi_columns(k: Kpi, ids: _Ids) -> dict:
         }
 
     return {
-        "goal_no": k.goal_no, "project_id": ids.of(k.project), "project_name": k.project.name if k.project else None,
-        "kind": k.kind, "seq": k.seq, "name": k.name,
-        **side("baseline", k.baseline, k.baseline_period), **side("target", k.target, k.target_period),
-        "status": k.status, "status_text": k.status_text, "note": k.note, "section": k.section,
-        **_where(k), **_lines(k),
+        "goal_no": k.goal_no,
+        "project_id": ids.of(k.project),
+        "project_name": k.project.name if k.project else None,
+        "kind": k.kind,
+        "seq": k.seq,
+        "name": k.name,
+        **side("baseline", k.baseline, k.baseline_period),
+        **side("target", k.target, k.target_period),
+        "status": k.status,
+        "status_text": k.status_text,
+        "note": k.note,
+        "section": k.section,
+        **_where(k),
+        **_lines(k),
     }

@@ -184,7 +184,9 @@ def _strip_running_header(
         extra = [(no, t) for no, t in body[label_at + 1 :] if t.strip()]
         if len(extra) > RUNNING_HEADER_EXTRA:
             no, t = extra[RUNNING_HEADER_EXTRA]
-            raise SourceError(path, no, f"ページ上部の表示（資料番号・表題・ページ番号）の後に本文「{t.strip()}」があります")
+            raise SourceError(
+                path, no, f"ページ上部の表示（資料番号・表題・ページ番号）の後に本文「{t.strip()}」があります"
+            )
         for no, t in extra:
             if RE_LONE_NUMBER.match(compact(t)):
                 printed = (to_int(compact(t)), no)
@@ -218,6 +220,7 @@ def _split_columns(body: list[tuple[int, str]], page_no: int, first: int, end: i
     head = next((k for k, ln in enumerate(rows) if not RE_PLAN_PAGE.match(ln.key)), None)
     if head is None:
         raise SourceError(path, rows[0].no, "ページに本文がありません")
+
     def starts_column(k: int) -> bool:
         if rows[k].gap >= COLUMN_GAP:
             return True
@@ -293,7 +296,9 @@ def _assign_plan_pages(pages: list[Page], path: Path) -> None:
                         del pending[idx]
                         break
                 if current[side] is None:
-                    raise SourceError(path, ln.no, "計画書のページ（「計画書Nページ」）が、この行より前に示されていません")
+                    raise SourceError(
+                        path, ln.no, "計画書のページ（「計画書Nページ」）が、この行より前に示されていません"
+                    )
                 kept.append(Line(no=ln.no, text=ln.text, gap=ln.gap, page_no=ln.page_no, plan_page=current[side]))
             setattr(page, side, kept)
         if not page.before or not page.after:

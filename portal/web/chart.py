@@ -17,10 +17,18 @@ def kpi_chart(kpi: dict, chart_id: str) -> Markup | None:
     if kpi["status"] != "set":
         return None
     rows = [
-        ("基準値", kpi["baseline_value"], kpi["baseline_unit"],
-         period(kpi["baseline_label"], kpi["baseline_year"], kpi["baseline_each_year"])),
-        ("目標値", kpi["target_value"], kpi["target_unit"],
-         period(kpi["target_label"], kpi["target_year"], kpi["target_each_year"])),
+        (
+            "基準値",
+            kpi["baseline_value"],
+            kpi["baseline_unit"],
+            period(kpi["baseline_label"], kpi["baseline_year"], kpi["baseline_each_year"]),
+        ),
+        (
+            "目標値",
+            kpi["target_value"],
+            kpi["target_unit"],
+            period(kpi["target_label"], kpi["target_year"], kpi["target_each_year"]),
+        ),
     ]
     values = [v for _, v, _, _ in rows if v is not None]
     scale = max(values + ([100] if kpi["target_unit"] == "%" else [])) or 1
@@ -46,6 +54,8 @@ def kpi_chart(kpi: dict, chart_id: str) -> Markup | None:
         w = max(2, round(BAR_MAX * value / scale)) if value else 0
         cls = "kpi-chart-bar kpi-chart-target" if k else "kpi-chart-bar kpi-chart-baseline"
         parts.append(f'<rect x="{LABEL_W}" y="{y + 6}" width="{w}" height="24" class="{cls}"></rect>')
-        parts.append(f'<text x="{LABEL_W + w + 8}" y="{y + 24}" class="kpi-chart-value">{escape(amount(value, unit_))}</text>')
+        parts.append(
+            f'<text x="{LABEL_W + w + 8}" y="{y + 24}" class="kpi-chart-value">{escape(amount(value, unit_))}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

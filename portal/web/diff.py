@@ -77,6 +77,6 @@ def changed_characters(before: str | None, after: str | None) -> tuple[str, str]
     before, after = before or "", after or ""
     b_marked, a_marked = _marks(before, after)
     return (
-        "".join(ch for ch, m in zip(before, b_marked) if m),
-        "".join(ch for ch, m in zip(after, a_marked) if m),
+        "".join(ch for ch, m in zip(before, b_marked, strict=False) if m),
+        "".join(ch for ch, m in zip(after, a_marked, strict=False) if m),
     )

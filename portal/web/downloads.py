@@ -71,8 +71,11 @@ def schema_org(m: dict) -> dict:
         "keywords": meta["keywords"],
         "license": meta["license"]["path"],
         "creditText": meta["attribution"],
-        "isBasedOn": {"@type": "CreativeWork", "name": meta["source"]["title"],
-                      "publisher": {"@type": "GovernmentOrganization", "name": meta["source"]["publisher"]}},
+        "isBasedOn": {
+            "@type": "CreativeWork",
+            "name": meta["source"]["title"],
+            "publisher": {"@type": "GovernmentOrganization", "name": meta["source"]["publisher"]},
+        },
         "spatialCoverage": {"@type": "Place", "name": meta["publisher"]["municipality_name"]},
         "dateModified": m["built_at"],
         "publisher": {"@type": "Organization", "name": PORTAL_NAME},
@@ -108,10 +111,15 @@ def dcat(m: dict) -> dict:
         "dct:language": {"@id": "http://id.loc.gov/vocabulary/iso639-1/ja"},
         "dcat:keyword": [{"@value": k, "@language": "ja"} for k in meta["keywords"]],
         "dct:publisher": {"@type": "foaf:Organization", "foaf:name": PORTAL_NAME},
-        "dct:source": {"dct:title": meta["source"]["title"],
-                       "dct:publisher": {"@type": "foaf:Organization", "foaf:name": meta["source"]["publisher"]}},
-        "dct:spatial": {"@type": "dct:Location", "foaf:name": meta["publisher"]["municipality_name"],
-                        "dct:identifier": meta["publisher"]["municipality_code"]},
+        "dct:source": {
+            "dct:title": meta["source"]["title"],
+            "dct:publisher": {"@type": "foaf:Organization", "foaf:name": meta["source"]["publisher"]},
+        },
+        "dct:spatial": {
+            "@type": "dct:Location",
+            "foaf:name": meta["publisher"]["municipality_name"],
+            "dct:identifier": meta["publisher"]["municipality_code"],
+        },
         "dct:license": {"@id": meta["license"]["path"]},
         "dct:rights": " ".join(meta["license_note"].split()),
         "dct:modified": {"@value": m["built_at"], "@type": "xsd:dateTime"},
@@ -122,7 +130,9 @@ def dcat(m: dict) -> dict:
                 "@type": "dcat:Distribution",
                 "dct:title": f"{f['title']}（{f['name']}）",
                 "dcat:downloadURL": {"@id": absolute(f"/downloads/{f['name']}")},
-                "dcat:mediaType": {"@id": "https://www.iana.org/assignments/media-types/" + f["media_type"].split(";")[0]},
+                "dcat:mediaType": {
+                    "@id": "https://www.iana.org/assignments/media-types/" + f["media_type"].split(";")[0]
+                },
                 "dcat:byteSize": {"@value": str(f["bytes"]), "@type": "xsd:nonNegativeInteger"},
                 "spdx:checksum": {
                     "@type": "spdx:Checksum",
@@ -140,23 +150,31 @@ def dcat(m: dict) -> dict:
 def index():
     m = manifest()
     by_name = m["by_name"]
-    rows = [
-        {"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}}
-        for t in tables()
-    ]
+    rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in tables()]
     meta = package_meta()
     others = [by_name[n] for n in (ZIP_NAME, DESCRIPTOR, DB_NAME, Path(meta["source"]["path"]).name)]
     return render_template(
-        "downloads/index.html", rows=rows, formats=FORMATS, others=others, manifest=m, meta=meta,
+        "downloads/index.html",
+        rows=rows,
+        formats=FORMATS,
+        others=others,
+        manifest=m,
+        meta=meta,
         jsonld=json.dumps(schema_org(m), ensure_ascii=False).replace("</", "<\\/"),
-        cite=citation(), sql="/data/strategy", csv=None,
+        cite=citation(),
+        sql="/data/strategy",
+        csv=None,
     )
 
 
 @bp.get("/dictionary")
 def dictionary():
     return render_template(
-        "downloads/dictionary.html", tables=tables(), cite=citation(), sql="/data/strategy", csv=None,
+        "downloads/dictionary.html",
+        tables=tables(),
+        cite=citation(),
+        sql="/data/strategy",
+        csv=None,
     )
 
 
@@ -168,7 +186,8 @@ def api():
 @bp.get("/dcat.jsonld")
 def dcat_jsonld():
     response = current_app.response_class(
-        json.dumps(dcat(manifest()), ensure_ascii=False, indent=1), mimetype="application/ld+json",
+        json.dumps(dcat(manifest()), ensure_ascii=False, indent=1),
+        mimetype="application/ld+json",
     )
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
@@ -181,8 +200,15 @@ def file(name: str):
     if entry is None:
         abort(404)
     path = Path(m["folder"]) / entry["name"]
-    response = send_file(path, as_attachment=True, download_name=entry["name"], conditional=True, etag=entry["sha256"],
-                         max_age=60, mimetype=entry["media_type"].split(";")[0])
+    response = send_file(
+        path,
+        as_attachment=True,
+        download_name=entry["name"],
+        conditional=True,
+        etag=entry["sha256"],
+        max_age=60,
+        mimetype=entry["media_type"].split(";")[0],
+    )
     response.headers["Content-Type"] = entry["media_type"]
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{entry['name']}\"; filename*=UTF-8''{quote(entry['name'])}"

@@ -71,6 +71,11 @@ def change_type(kind: str) -> str:
 
 def register(app) -> None:
     app.jinja_env.filters.update(
-        number=number, unit=unit, amount=amount, period=period, multiline=multiline, change_type=change_type,
+        number=number,
+        unit=unit,
+        amount=amount,
+        period=period,
+        multiline=multiline,
+        change_type=change_type,
     )
     app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS)

@@ -14,8 +14,11 @@ def index():
     d = data()
     goals = [g for g in d.table("goals") if g["version_id"] == 2]
     return render_template(
-        "goals/index.html", goals=goals, cite=citation(plan_pages=[g["plan_page"] for g in goals]),
-        sql=sql_link("goals"), csv=csv_link("goals"),
+        "goals/index.html",
+        goals=goals,
+        cite=citation(plan_pages=[g["plan_page"] for g in goals]),
+        sql=sql_link("goals"),
+        csv=csv_link("goals"),
     )
 
 
@@ -41,8 +44,10 @@ def goal(goal_no: int):
         children = [{"measure": m} for m in measures if m["parent_id"] == top["id"]]
         numbered = {c["measure"]["number"] for c in children}
         children += [
-            {"omission": o} for o in omissions
-            if o["measure_id"] == top["id"] and o["level"] == "submeasure"
+            {"omission": o}
+            for o in omissions
+            if o["measure_id"] == top["id"]
+            and o["level"] == "submeasure"
             and not (o["number_from"] == o["number_to"] and o["number_from"] in numbered)
         ]
         children.sort(key=lambda c: c["measure"]["number"] if "measure" in c else c["omission"]["number_from"])
@@ -53,7 +58,8 @@ def goal(goal_no: int):
             c["texts"] = [t for t in d.table("texts") if t["measure_id"] == m["id"]]
             c["projects"] = [
                 {"project": p, "kpis": [k for k in d.table("kpis") if k["project_id"] == p["id"]]}
-                for p in d.table("projects") if p["measure_id"] == m["id"]
+                for p in d.table("projects")
+                if p["measure_id"] == m["id"]
             ]
             c["related"] = [r for r in d.table("related_projects") if r["measure_id"] == m["id"]]
         tree.append({"measure": top, "children": children})
@@ -62,12 +68,19 @@ def goal(goal_no: int):
     source_pages = {g["source_page"]} | {m["source_page"] for m in measures}
     changes = [c for c in d.table("changes") if c["goal_no"] == goal_no and c["parent_id"] is None]
     return render_template(
-        "goals/goal.html", goal=g, goals=goals, version=version, versions=d.table("versions"),
-        directions=directions, directions_omitted=[o for o in omissions if o["level"] == "subsection"],
-        numerical=numerical, tree=tree, marks=marks, changes=changes,
+        "goals/goal.html",
+        goal=g,
+        goals=goals,
+        version=version,
+        versions=d.table("versions"),
+        directions=directions,
+        directions_omitted=[o for o in omissions if o["level"] == "subsection"],
+        numerical=numerical,
+        tree=tree,
+        marks=marks,
+        changes=changes,
         cite=citation(plan_pages=pages, source_pages=source_pages),
         sql=sql_link("kpis", goal_no=goal_no, version_id=version),
         csv=csv_link("kpis", goal_no=goal_no, version_id=version),
         sql_projects=sql_link("projects", goal_no=goal_no, version_id=version),
     )
-

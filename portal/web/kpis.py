@@ -11,8 +11,16 @@ from .store import Data
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
 SAME_FIELDS = (
-    "name", "baseline_text", "baseline_unit", "baseline_year", "baseline_each_year",
-    "target_text", "target_unit", "target_year", "target_each_year", "note",
+    "name",
+    "baseline_text",
+    "baseline_unit",
+    "baseline_year",
+    "baseline_each_year",
+    "target_text",
+    "target_unit",
+    "target_year",
+    "target_each_year",
+    "note",
 )
 
 
@@ -53,9 +61,13 @@ def index():
     goals = {g["goal_no"]: g for g in d.table("goals") if g["version_id"] == version}
     groups = [(goals[n], [dict(k, life=lineage(d, k)) for k in rows if k["goal_no"] == n]) for n in sorted(goals)]
     return render_template(
-        "kpis/index.html", groups=groups, version=version, versions=d.table("versions"),
+        "kpis/index.html",
+        groups=groups,
+        version=version,
+        versions=d.table("versions"),
         cite=citation(plan_pages=[k["plan_page"] for k in rows], source_pages=[k["source_page"] for k in rows]),
-        sql=sql_link("kpis", version_id=version), csv=csv_link("kpis", version_id=version),
+        sql=sql_link("kpis", version_id=version),
+        csv=csv_link("kpis", version_id=version),
     )
 
 
@@ -70,8 +82,15 @@ def kpi(kpi_id: int):
     life = lineage(d, k)
     versions = {v["id"]: v for v in d.table("versions")}
     return render_template(
-        "kpis/kpi.html", kpi=k, goal=goal, project=project, life=life, version=versions[k["version_id"]],
-        versions=versions, chart=kpi_chart(k, f"chart-{k['id']}"),
+        "kpis/kpi.html",
+        kpi=k,
+        goal=goal,
+        project=project,
+        life=life,
+        version=versions[k["version_id"]],
+        versions=versions,
+        chart=kpi_chart(k, f"chart-{k['id']}"),
         cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
-        sql=f"/data/strategy/kpis/{k['id']}", csv=csv_link("kpis", id=k["id"]),
+        sql=f"/data/strategy/kpis/{k['id']}",
+        csv=csv_link("kpis", id=k["id"]),
     )

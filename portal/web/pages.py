@@ -26,9 +26,12 @@ def index():
     }
     goals = [g for g in d.table("goals") if g["version_id"] == 2]
     return render_template(
-        "pages/index.html", counts=counts, goals=goals,
+        "pages/index.html",
+        counts=counts,
+        goals=goals,
         cite=citation(source_pages=d.rows["source_pages"]),
-        sql=sql_link("versions"), csv=csv_link("versions"),
+        sql=sql_link("versions"),
+        csv=csv_link("versions"),
     )
 
 
@@ -48,16 +51,25 @@ def about():
     omitted = [o for o in d.table("omissions") if o["level"] == "chapter" and o["version_id"] == 2]
     pages = sorted({t["plan_page"] for ts in paragraphs.values() for t in ts})
     return render_template(
-        "pages/about.html", timeline=timeline, paragraphs=paragraphs, omitted=omitted, meta=package_meta(),
-        pages=d.table("source_pages"), cite=citation(plan_pages=pages, source_pages=[1]),
-        sql=sql_link("events"), csv=csv_link("events"),
+        "pages/about.html",
+        timeline=timeline,
+        paragraphs=paragraphs,
+        omitted=omitted,
+        meta=package_meta(),
+        pages=d.table("source_pages"),
+        cite=citation(plan_pages=pages, source_pages=[1]),
+        sql=sql_link("events"),
+        csv=csv_link("events"),
     )
 
 
 @bp.get("/glossary")
 def glossary():
     return render_template(
-        "pages/glossary.html", cite=citation(), sql=sql_link("units"), csv=csv_link("units"),
+        "pages/glossary.html",
+        cite=citation(),
+        sql=sql_link("units"),
+        csv=csv_link("units"),
     )
 
 

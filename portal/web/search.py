@@ -23,9 +23,12 @@ LIMIT = 50
 
 def search_ids(conn, table: str, query: str) -> list[int]:
     """Row ids of `table` whose text contains every term of the query."""
-    return [r[0] for r in conn.execute(
-        f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH ? ORDER BY rowid', [match_query(query)]
-    )]
+    return [
+        r[0]
+        for r in conn.execute(
+            f'SELECT rowid FROM "{table}_fts" WHERE "{table}_fts" MATCH ? ORDER BY rowid', [match_query(query)]
+        )
+    ]
 
 
 @bp.get("/search")
@@ -52,6 +55,13 @@ def search():
         finally:
             conn.close()
     return render_template(
-        "search/search.html", q=q, results=results, total=total, searched=bool(terms(q)), first_change=first_change,
-        cite=citation(), sql="/data/strategy", csv=None,
+        "search/search.html",
+        q=q,
+        results=results,
+        total=total,
+        searched=bool(terms(q)),
+        first_change=first_change,
+        cite=citation(),
+        sql="/data/strategy",
+        csv=None,
     )

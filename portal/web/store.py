@@ -13,8 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TABLES = (
-    "versions", "source_pages", "goals", "measures", "texts", "events", "projects",
-    "kpis", "related_projects", "omissions", "reasons", "changes", "units",
+    "versions",
+    "source_pages",
+    "goals",
+    "measures",
+    "texts",
+    "events",
+    "projects",
+    "kpis",
+    "related_projects",
+    "omissions",
+    "reasons",
+    "changes",
+    "units",
 )
 
 
