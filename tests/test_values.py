@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.pipeline.values import ValueFormatError, parse_amount, parse_period, wareki_with_seireki
+from portal.pipeline.values import ValueFormatError, parse_amount, parse_period
 
 
 @pytest.mark.parametrize(
@@ -80,8 +80,3 @@ def test_unknown_era_is_an_error(text):
 def test_unreadable_year_is_an_error():
     with pytest.raises(ValueFormatError, match="年として読めません"):
         parse_period("（来年）")
-
-
-def test_wareki_with_seireki():
-    assert wareki_with_seireki("令和元年", 2019) == "令和元年（2019年）"
-    assert wareki_with_seireki("各年度", None) == "各年度"

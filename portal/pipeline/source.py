@@ -19,7 +19,7 @@ Every line keeps its line number in the source file and the plan page
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError
@@ -100,7 +100,6 @@ class Page:
     after: list[Line]
     reasons: list[Reason]
     printed_no: int | None = None
-    plan_markers: list[tuple[str, int, int]] = field(default_factory=list)  # (side, line, page)
 
     @property
     def plan_pages(self) -> list[int]:
@@ -117,7 +116,6 @@ class Page:
 class Document:
     path: Path
     pages: list[Page]
-    line_count: int
 
     def column(self, side: str) -> list[Line]:
         """All lines of one column ("before" or "after"), page after page."""
@@ -165,7 +163,7 @@ def parse_layout(lines: list[str], path: Path) -> Document:
         raise SourceError(path, pending_printed[1], f"ページ番号「{pending_printed[0]}」の後に表の見出し行がありません")
 
     _assign_plan_pages(pages, path)
-    return Document(path=path, pages=pages, line_count=len(lines))
+    return Document(path=path, pages=pages)
 
 
 def _strip_running_header(
@@ -280,7 +278,6 @@ def _assign_plan_pages(pages: list[Page], path: Path) -> None:
                     nxt = next((c for c in col[k + 1 :] if not RE_PLAN_PAGE.match(c.key)), None)
                     if nxt is not None:
                         anchors[side].append((nxt.key, to_int(m.group(1))))
-                    page.plan_markers.append((side, ln.no, to_int(m.group(1))))
         for side, other in (("before", "after"), ("after", "before")):
             pending = list(anchors[other])
             own_keys = {key for key, _ in anchors[side]}

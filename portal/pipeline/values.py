@@ -114,10 +114,3 @@ def era_year(era: str, n: str) -> int:
     if era not in ERAS:
         raise ValueFormatError(f"未知の元号「{era}」です")
     return ERAS[era] + (1 if n == "元" else int(nfkc(n)))
-
-
-def wareki_with_seireki(label: str, year: int | None) -> str:
-    """「令和元年（2019年）」: the label as written with the western year beside it."""
-    if year is None:
-        return label
-    return f"{label}（{year}年）"
