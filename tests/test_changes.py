@@ -33,8 +33,8 @@ def test_modified_text_added_project_and_their_reasons(tmp_path):
     text, changes = changes_of(
         tmp_path, before, after, [["デジタル技術の活", "用を明記。 "], ["新規事業の追加 "]], reason_rows=[4, new_row]
     )
-    assert [c.change_type for c in changes] == ["text_modified", "project_added"]
-    direction, added = changes
+    assert [c.change_type for c in changes] == ["text_modified", "project_added", "kpi_not_set"]
+    direction, added, not_set = changes
     assert element_text(direction.before) == "まちの魅力を高めるため、公園の整備を進める。"
     assert element_text(direction.after) == "まちの魅力を高めるため、デジタル技術を活用し、公園の整備を進める。"
     assert direction.reason.text == "デジタル技術の活用を明記。"
@@ -42,6 +42,12 @@ def test_modified_text_added_project_and_their_reasons(tmp_path):
     assert added.reason.text == "新規事業の追加"
     assert added.section.endswith("①保育の充実 ＞ 具体的な事業")
     assert (direction.page_no, direction.plan_page) == (1, 3)
+    # the added project's 「設定しない」 row is a change of that project, with its reason
+    assert not_set.parent is added and added.children == [not_set]
+    assert (not_set.table, not_set.before, not_set.after) == ("kpis", None, added.after.kpis[0])
+    assert not_set.after.status == "not_set"
+    assert not_set.reason is added.reason
+    assert element_text(not_set.after) == "KPIの設定が困難なため設定しない"
 
 
 def test_one_reason_covers_several_changes_and_kpis_follow_their_project(tmp_path):
@@ -55,6 +61,7 @@ def test_one_reason_covers_several_changes_and_kpis_follow_their_project(tmp_pat
         ("project_replaced", None),
         ("kpi_modified", "project_replaced"),
         ("project_added", None),
+        ("kpi_not_set", "project_added"),
     ]
     assert {c.reason.text for c in changes} == {"事業の見直しに伴う修正"}
     kpi = changes[2]
@@ -80,6 +87,85 @@ def test_removed_project_and_its_kpis(tmp_path):
     assert [(c.change_type, c.table) for c in changes] == [("project_removed", "projects"), ("kpi_removed", "kpis")]
     assert changes[0].after is None and changes[0].before.name == "みどりの窓口事業"
     assert changes[1].parent is changes[0]
+
+
+def test_removed_project_whose_kpi_was_not_set(tmp_path):
+    before = GOAL_HEAD + PROJECT_A + PROJECT_NEW + RELATED
+    after = GOAL_HEAD + PROJECT_A + RELATED
+    _, changes = changes_of(tmp_path, before, after, [["事業の終了 "]])
+    assert [(c.change_type, c.table) for c in changes] == [
+        ("project_removed", "projects"),
+        ("kpi_not_set_removed", "kpis"),
+    ]
+    removed, not_set = changes
+    assert not_set.parent is removed and not_set.reason is removed.reason
+    assert (not_set.before.status, not_set.after) == ("not_set", None)
+
+
+def test_kpi_no_longer_set_in_a_replaced_project_is_told_apart_from_a_removed_kpi(tmp_path):
+    """A KPI cell that becomes 「設定しない」: each indicator removed, pointing at the not-set row."""
+    not_set = PROJECT_NEW[3:]
+    renamed = ["おひさま保育推進事業 "] + PROJECT_A[1:3] + not_set
+    before = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
+    after = (
+        GOAL_HEAD + renamed + PROJECT_B[:2] + ["相談件数 ", "－    2,000件 ", "（令和２年） （令和７年） "] + RELATED
+    )
+    _, changes = changes_of(tmp_path, before, after, [["事業の見直し "]])
+    assert [(c.change_type, c.parent.change_type if c.parent else None) for c in changes] == [
+        ("project_replaced", None),
+        ("kpi_removed", "project_replaced"),
+        ("kpi_removed", "project_replaced"),
+    ]
+    replaced = changes[0]
+    (cell,) = replaced.after.kpis
+    assert cell.status == "not_set"
+    assert [(c.before.name, c.after) for c in changes[1:]] == [
+        ("一時預かりを利用した延べ児童数", cell),
+        ("保育士の研修受講率", cell),
+    ]
+    # and the other way round: an indicator set where the cell said 「設定しない」
+    _, back = changes_of(tmp_path, after, before, [["事業の見直し "]])
+    assert [(c.change_type, c.before.status if c.table == "kpis" else None) for c in back] == [
+        ("project_replaced", None),
+        ("kpi_added", "not_set"),
+        ("kpi_added", "not_set"),
+    ]
+
+
+def test_removed_kpi_without_not_set_row_has_no_after_side(tmp_path):
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = GOAL_HEAD + PROJECT_A[:7] + RELATED
+    _, changes = changes_of(tmp_path, before, after, [["指標の見直し "]])
+    assert [(c.change_type, c.before.name, c.after, c.parent) for c in changes] == [
+        ("kpi_removed", "保育士の研修受講率", None, None)
+    ]
+
+
+def test_marks_beside_values_are_part_of_the_numerical_goal(tmp_path):
+    before = GOAL_HEAD + PROJECT_A
+    marked = [line.replace("（令和６年） ", "（令和６年）※ ") for line in GOAL_HEAD]
+    marked = [line.replace("来訪者数※ ", "来訪者数 ") for line in marked]
+    _, changes = changes_of(tmp_path, before, marked + PROJECT_A, [["注記の位置を修正 "]])
+    (change,) = changes
+    assert change.change_type == "kpi_modified"
+    assert element_text(change.before) == "来訪者数※：基準値 1,200千人（平成30年） → 目標値 1,500千人（令和６年）"
+    assert element_text(change.after) == "来訪者数：基準値 1,200千人（平成30年） → 目標値 1,500千人（令和６年）※"
+
+
+def test_chapters_pair_across_versions_and_a_new_title_is_a_change(tmp_path):
+    before = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "１．策定の経過 ", "国は法を定めた。 "]
+    after = ["Ⅰ．基本的な考え方 ", "１．策定の経過と改訂 ", "国は法を定めた。 "]
+    text = document(page(before, after, [["見出しの修正 "]]))
+    path = write(tmp_path, text)
+    doc = read_source(path)
+    old, new = (parse_plan(doc.column(s), s, path) for s in ("before", "after"))
+    comparison = compare(old, new)
+    (change,) = place_reasons(comparison.changes, doc, path)
+    assert (change.change_type, change.table) == ("text_modified", "chapters")
+    assert (element_text(change.before), element_text(change.after)) == ("１．策定の経過", "１．策定の経過と改訂")
+    # the paragraph stays paired under the retitled chapter: it is no change
+    assert comparison.previous[id(new.texts[0])] is old.texts[0]
+    assert [comparison.previous[id(c)] for c in new.chapters] == old.chapters
 
 
 def test_a_reason_that_cannot_be_placed_is_an_error(tmp_path):

@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+from portal.pipeline.schema import labels, tables
+
 V1, V2 = 1, 2
 
 # (goal, project or None for 数値目標, name, baseline text, baseline value, baseline unit, baseline year, baseline label,
@@ -310,6 +312,7 @@ CHANGES = [
     (7, 15, "project_replaced", 3, R_MEDICAL, "子ども医療費無料化事業"),
     (7, 15, "kpi_removed", 3, R_MEDICAL, "KPIの設定が困難なため設定しない"),
     (7, 15, "project_added", 3, R_NEW, "学校給食費無償化事業"),
+    (7, 15, "kpi_not_set", 3, R_NEW, "KPIの設定が困難なため設定しない"),
     (8, 17, "related_project_added", 4, R_NEW, "保育所ＩＣＴシステム導入事業"),
     (8, 17, "related_project_added", 4, R_NEW, "小中学校ＩＣＴシステム導入事業"),
 ]
@@ -529,3 +532,157 @@ def test_source_pages(db):
         (7, None, "15"),
         (8, None, "17"),
     ]
+
+
+# the headings above the goals, in each column: (level, number, number to, label, title, omitted, plan page, line)
+CHAPTERS_V1 = [
+    ("part", 1, 1, "Ⅰ．", "基本的な考え方", False, 2, 5),
+    ("chapter", 1, 1, "１．", "策定の経過", False, 2, 9),
+    ("chapter", 2, 10, "２．", "戦略の概要 ～ 10．デジタルトランスフォーメーション（DX）の推進", True, 2, 65),
+    ("part", 2, 2, "Ⅱ．", "基本的方向と具体的な事業", False, 5, 232),
+]
+CHAPTER_LINES_V2 = [89, 93, 149, 313]
+
+
+def test_parts_and_chapters_of_both_versions(db):
+    rows = db.execute(
+        "select c.version_id, c.level, c.number, c.number_to, c.label, c.title, c.omitted, c.plan_page, c.source_line,"
+        " p.label || p.title, prev.source_line from chapters c left join chapters p on p.id = c.parent_id"
+        " left join chapters prev on prev.id = c.previous_id order by c.id"
+    ).fetchall()
+    parents = [None, "Ⅰ．基本的な考え方", "Ⅰ．基本的な考え方", None]
+    v1 = [(V1, *c[:5], int(c[5]), *c[6:], parent, None) for c, parent in zip(CHAPTERS_V1, parents, strict=True)]
+    v2 = [
+        (V2, *c[:5], int(c[5]), c[6], line, parent, c[7])
+        for c, line, parent in zip(CHAPTERS_V1, CHAPTER_LINES_V2, parents, strict=True)
+    ]
+    assert [tuple(r) for r in rows] == v1 + v2
+
+
+def test_goals_stand_under_part_two(db):
+    rows = db.execute(
+        "select g.version_id, g.goal_no, c.version_id, c.label || c.title from goals g join chapters c on c.id = g.chapter_id"
+        " order by g.id"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (v, n, v, "Ⅱ．基本的方向と具体的な事業") for v in (V1, V2) for n in (1, 2, 3, 4)
+    ]
+    assert db.execute("select count(*) from goals where chapter_id is null").fetchone()[0] == 0
+
+
+def test_paragraphs_and_events_link_to_their_chapter(db):
+    rows = db.execute(
+        "select t.version_id, t.kind, c.version_id, c.label || c.title, t.chapter from texts t"
+        " left join chapters c on c.id = t.chapter_id group by 1, 2, 3, 4, 5 order by 1, 2"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (v, kind, *((v, "１．策定の経過", "１．策定の経過") if kind == "paragraph" else (None, None, None)))
+        for v in (V1, V2)
+        for kind in ("direction", "measure_text", "paragraph")
+    ]
+    events = db.execute(
+        "select e.version_id, c.version_id, c.label || c.title, e.chapter_id = t.chapter_id from events e"
+        " join chapters c on c.id = e.chapter_id join texts t on t.id = e.text_id group by 1, 2, 3, 4"
+    ).fetchall()
+    assert [tuple(r) for r in events] == [(V1, V1, "１．策定の経過", 1), (V2, V2, "１．策定の経過", 1)]
+
+
+def test_omitted_chapters_link_their_omission(db):
+    rows = db.execute(
+        "select o.version_id, o.level, o.scope, c.version_id, c.label || c.title, c.omitted, c.number, c.number_to,"
+        " o.number_from, o.number_to from omissions o join chapters c on c.id = o.chapter_id order by o.id"
+    ).fetchall()
+    heading = "２．戦略の概要 ～ 10．デジタルトランスフォーメーション（DX）の推進"
+    assert [tuple(r) for r in rows] == [(v, "chapter", heading, v, heading, 1, 2, 10, 2, 10) for v in (V1, V2)]
+    assert db.execute("select count(*) from chapters where omitted").fetchone()[0] == 2
+
+
+def test_the_not_set_kpi_of_the_added_project_is_a_change_of_that_project(db):
+    rows = db.execute(
+        "select c.id, c.change_type, c.parent_id, p.change_type, c.reason, c.reason_id = p.reason_id, k.project_name,"
+        " k.status, k.version_id, c.before_id, c.after_line from changes c join changes p on p.id = c.parent_id"
+        " join kpis k on k.id = c.after_id where c.change_type = 'kpi_not_set'"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (16, "kpi_not_set", 15, "project_added", R_NEW, 1, "学校給食費無償化事業", "not_set", V2, None, 1658)
+    ]
+
+
+def test_removed_kpi_and_kpi_no_longer_set_are_told_apart_by_the_data(db):
+    # 対象者１人当たりの助成額 is removed, and the project's cell now says 「設定しない」
+    rows = db.execute(
+        "select c.id, c.change_type, b.name, a.status, a.status_text, a.project_name from changes c"
+        " join kpis b on b.id = c.before_id left join kpis a on a.id = c.after_id where c.element_table = 'kpis'"
+        " and c.change_type = 'kpi_removed'"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (
+            14,
+            "kpi_removed",
+            "対象者１人当たりの助成額",
+            "not_set",
+            "KPIの設定が困難なため設定しない",
+            "子ども医療費無料化事業",
+        )
+    ]
+    # every not-set row is reached by a change of its project
+    left = db.execute(
+        "select project_name from kpis k where status = 'not_set' and not exists"
+        " (select 1 from changes c where c.element_table = 'kpis' and k.id in (c.before_id, c.after_id))"
+    ).fetchall()
+    assert left == []
+
+
+def test_marks_beside_names_and_values(db):
+    rows = db.execute(
+        "select version_id, name, name_mark, baseline_mark, target_mark from kpis where kind = 'numerical_goal'"
+        " order by id"
+    ).fetchall()
+    marks = [("就業者数", "※１", None, "※２"), ("観光入込客数", None, None, None), ("出生数", "※", None, None)]
+    assert [tuple(r) for r in rows] == [(v, *m) for v in (V1, V2) for m in marks]
+    unmarked = db.execute(
+        "select count(*) from kpis where kind = 'kpi' and coalesce(name_mark, baseline_mark, target_mark) is not null"
+    ).fetchone()[0]
+    assert unmarked == 0
+    # each mark is the start of one line of the note
+    for r in db.execute("select name_mark, baseline_mark, target_mark, note from kpis where note is not null"):
+        notes = r["note"].split("\n")
+        assert [m for m in r[:3] if m] == [n[: len(n) - len(n.lstrip("※１２３４５６７８９０"))] for n in notes]
+
+
+def test_version_names(db):
+    rows = db.execute("select id, column_label, label from versions order by id").fetchall()
+    assert [tuple(r) for r in rows] == [
+        (V1, "変更前", "変更前（当初の第２期総合戦略）"),
+        (V2, "変更後", "変更後（改訂後）"),
+    ]
+
+
+def test_every_code_in_the_data_has_a_japanese_label(db):
+    coded = [(t.name, f["name"]) for t in tables() for f in t.fields if "categories" in f]
+    assert {
+        ("changes", "change_type"),
+        ("changes", "element_table"),
+        ("kpis", "kind"),
+        ("kpis", "status"),
+        ("kpis", "baseline_year_type"),
+        ("kpis", "target_year_type"),
+        ("omissions", "level"),
+        ("texts", "kind"),
+        ("chapters", "level"),
+    } <= set(coded)
+    for table, field in coded:
+        names = labels(table, field)
+        values = {r[0] for r in db.execute(f'select distinct "{field}" from "{table}" where "{field}" is not null')}
+        assert values <= set(names), (table, field)
+        assert all(names.values()), (table, field)
+    assert labels("changes", "change_type")["kpi_not_set"] == "指標を設定しない"
+    assert labels("changes", "change_type")["kpi_removed"] == "指標の削除"
+    assert labels("kpis", "kind") == {"numerical_goal": "数値目標", "kpi": "KPI（重要業績評価指標）"}
+
+
+def test_labels_of_an_unknown_field_are_an_error():
+    with pytest.raises(KeyError):
+        labels("changes", "reason")  # a field without codes
+    with pytest.raises(KeyError):
+        labels("change", "change_type")

@@ -43,6 +43,28 @@ def test_goal_directions_and_numerical_goal(plans):
     assert (ng.target.value, ng.target_period.year) == (1500, 2024)
     assert ng.note == "※観光統計による"
     assert ng.project is None
+    # the mark stays on the cell it was written beside, as written
+    assert (ng.name_mark, ng.baseline_mark, ng.target_mark) == ("※", None, None)
+    assert goal.chapter.heading == "Ⅱ．基本的方向と具体的な事業"
+
+
+def test_marks_on_name_and_target_point_to_their_notes(tmp_path):
+    table = [
+        "数値目標 基準値 目標値 ",
+        "働く人の数※１ 3,000人（平成 27年） ",
+        "2,500人（令和７年） ",
+        "※２ ",
+        "  ※１ 国勢調査による ",
+        "  ※２ 割合を保つ考え方で設定している。 ",
+    ]
+    before = GOAL_HEAD[:6] + table + GOAL_HEAD[9:] + PROJECT_A
+    _, old, _ = small(tmp_path, before)
+    (ng,) = [k for k in old.kpis if k.kind == "numerical_goal"]
+    assert (ng.name, ng.baseline.value, ng.target.value) == ("働く人の数", 3000, 2500)
+    assert (ng.name_mark, ng.baseline_mark, ng.target_mark) == ("※１", None, "※２")
+    assert ng.note == "※１ 国勢調査による\n※２ 割合を保つ考え方で設定している。"
+    # KPIs of projects carry no marks
+    assert {(k.name_mark, k.baseline_mark, k.target_mark) for k in old.kpis if k.kind == "kpi"} == {(None, None, None)}
 
 
 def test_a_project_added_in_the_after_column(plans):
@@ -122,6 +144,66 @@ def test_measure_text_and_hierarchy(plans):
     assert mt.text == "保育サービスを充実し、子育てを支える。"
     assert mt.measure.label == "①" and mt.measure.parent.title == "子育て支援"
     assert mt.section == "基本目標１ ＞ （２）子育て支援 ＞ ①保育の充実"
+
+
+CHAPTERS = [
+    "計画書２ページ ",
+    "Ⅰ．基本的な考え方 ",
+    "１．策定の経過 ",
+    "国は法を定めた。 ",
+    "２．戦略の概要 ～ 10．計画の推進 ",
+    "－ 省 略 － ",
+    "計画書５ページ ",
+    "Ⅱ．基本的方向と具体的な事業 ",
+    "基本目標１ 元気なまちをつくる ",
+    "《基本的方向》 ",
+    "－ 省 略 － ",
+    "基本目標２ 住みよいまちをつくる ",
+    "《基本的方向》 ",
+    "－ 省 略 － ",
+]
+
+
+def test_parts_and_chapters_above_the_goals(tmp_path):
+    text, old, new = small(tmp_path, CHAPTERS)
+    rows = [(c.level, c.number, c.number_to, c.label, c.title, c.omitted, c.plan_page) for c in old.chapters]
+    assert rows == [
+        ("part", 1, 1, "Ⅰ．", "基本的な考え方", False, 2),
+        ("chapter", 1, 1, "１．", "策定の経過", False, 2),
+        ("chapter", 2, 10, "２．", "戦略の概要 ～ 10．計画の推進", True, 2),
+        ("part", 2, 2, "Ⅱ．", "基本的方向と具体的な事業", False, 5),
+    ]
+    part1, chapter1, rest, part2 = old.chapters
+    assert [c.parent for c in old.chapters] == [None, part1, part1, None]
+    assert rest.heading == "２．戦略の概要 ～ 10．計画の推進"
+    assert part2.first_line == line_of(text, "Ⅱ．基本的方向")
+    # what stands under them
+    assert [t.chapter for t in old.texts] == [chapter1]
+    assert [g.chapter for g in old.goals] == [part2, part2]
+    chapter_omission = old.omissions[0]
+    assert (chapter_omission.level, chapter_omission.chapter, chapter_omission.number_to) == ("chapter", rest, 10)
+    assert [o.chapter for o in old.omissions[1:]] == [None, None]
+    # the 変更後 column has its own
+    assert [c.heading for c in new.chapters] == [c.heading for c in old.chapters]
+    assert not set(map(id, new.chapters)) & set(map(id, old.chapters))
+
+
+def test_an_omitted_part_is_flagged(tmp_path):
+    before = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "－ 省 略 － ", *CHAPTERS[6:]]
+    _, old, _ = small(tmp_path, before)
+    assert [(c.heading, c.omitted) for c in old.chapters] == [
+        ("Ⅰ．基本的な考え方", True),
+        ("Ⅱ．基本的方向と具体的な事業", False),
+    ]
+    assert (old.omissions[0].level, old.omissions[0].chapter) == ("part", old.chapters[0])
+
+
+def test_a_chapter_number_twice_names_the_line(tmp_path):
+    before = CHAPTERS[:4] + ["１．策定の経過（続き） ", "市は計画を作った。 "]
+    with pytest.raises(SourceError, match="二度") as err:
+        small(tmp_path, before)
+    text = document(page(before, before, [["文言整理 "]]))
+    assert err.value.line == line_of(text, "１．策定の経過（続き）")
 
 
 def test_paragraphs_and_dated_events(tmp_path):

@@ -12,7 +12,9 @@ page the changes, in reading order, are split into as many consecutive groups
 as there are reasons, choosing the split whose row positions line up best with
 the reasons' positions (least absolute deviation after a common shift).
 Changes inside an added, removed or replaced project belong to that project's
-row and share its reason.
+row and share its reason: its indicators, and the row that says no KPI is set
+(「KPIの設定が困難なため設定しない」), which is no indicator but is part of the
+project's KPI cell all the same.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from statistics import median
 
 from .errors import SourceError
-from .plan import Element, Goal, Kpi, Measure, Plan, Project, Related, Text
+from .plan import Chapter, Element, Goal, Kpi, Measure, Plan, Project, Related, Text
 from .source import Document, Page, Reason
 from .text import compact
 
@@ -35,7 +37,7 @@ SIMILAR = 0.5
 @dataclass
 class Change:
     change_type: str
-    table: str  #: the table of the element: texts, projects, kpis, related_projects, goals, measures
+    table: str  #: the table of the element: chapters, goals, measures, texts, projects, kpis, related_projects
     before: Element | None
     after: Element | None
     parent: Change | None = None
@@ -74,9 +76,10 @@ def element_text(el: Element | None) -> str | None:
     if isinstance(el, Kpi):
         if el.status == "not_set":
             return el.status_text
+        mark = lambda m: m or ""  # noqa: E731
         return (
-            f"{el.name}：基準値 {el.baseline.text}（{el.baseline_period.label}）"
-            f" → 目標値 {el.target.text}（{el.target_period.label}）"
+            f"{el.name}{mark(el.name_mark)}：基準値 {el.baseline.text}（{el.baseline_period.label}）{mark(el.baseline_mark)}"
+            f" → 目標値 {el.target.text}（{el.target_period.label}）{mark(el.target_mark)}"
         )
     if isinstance(el, Related):
         return el.name
@@ -84,6 +87,8 @@ def element_text(el: Element | None) -> str | None:
         return f"{el.label} {el.title}"
     if isinstance(el, Measure):
         return f"{el.label}{el.title}"
+    if isinstance(el, Chapter):
+        return el.heading
     raise TypeError(type(el))
 
 
@@ -151,8 +156,13 @@ def compare(old: Plan, new: Plan) -> Comparison:
     def link(b: Element, a: Element) -> None:
         previous[id(a)] = b
 
-    # goal titles and measure titles
-    for table, key in (("goals", lambda g: g.goal_no), ("measures", lambda m: (m.goal_no, m.path))):
+    # titles of parts and chapters, goals and measures
+    headings = (
+        ("chapters", lambda c: c.key),
+        ("goals", lambda g: g.goal_no),
+        ("measures", lambda m: (m.goal_no, m.path)),
+    )
+    for table, key in headings:
         for b, a in align(getattr(old, table), getattr(new, table), key=key, pair_all=True):
             if b and a:
                 link(b, a)
@@ -162,7 +172,7 @@ def compare(old: Plan, new: Plan) -> Comparison:
                 changes.append(Change("text_added" if a else "text_removed", table, b, a))
 
     # running text: paragraphs, directions, measure texts — per container
-    tkey = lambda t: (t.kind, t.chapter and compact(t.chapter), t.goal_no, _measure_key(t.measure))  # noqa: E731
+    tkey = lambda t: (t.kind, t.chapter.key if t.chapter else (), t.goal_no, _measure_key(t.measure))  # noqa: E731
     old_t, new_t = _group(old.texts, tkey), _group(new.texts, tkey)
     for container in list(old_t) + [c for c in new_t if c not in old_t]:
         for b, a in align(old_t.get(container, []), new_t.get(container, []), key=lambda t: compact(t.text)):
@@ -209,15 +219,10 @@ def compare(old: Plan, new: Plan) -> Comparison:
                 changes.append(parent)
                 for k in (a or b).kpis:
                     if k.status == "set":
-                        parent.children.append(
-                            Change(
-                                "kpi_added" if a else "kpi_removed",
-                                "kpis",
-                                None if a else k,
-                                k if a else None,
-                                parent=parent,
-                            )
-                        )
+                        kind = "kpi_added" if a else "kpi_removed"
+                    else:
+                        kind = "kpi_not_set" if a else "kpi_not_set_removed"
+                    parent.children.append(Change(kind, "kpis", None if a else k, k if a else None, parent=parent))
                 changes += parent.children
 
     # related projects, per measure
@@ -236,20 +241,30 @@ def compare(old: Plan, new: Plan) -> Comparison:
 
 
 def _kpi_changes(before: list[Kpi], after: list[Kpi], parent: Change | None, link) -> list[Change]:
+    """Changes of the KPI cell of a project (or the 数値目標 of a goal) that is in both versions.
+
+    Indicators pair with indicators.  An indicator that is gone is
+    `kpi_removed`; when the cell now says that no KPI is set, the change's
+    after side is that not-set row, so "removed" and "no longer set" differ
+    by the after row's status.  Likewise an indicator set where the cell
+    said "not set" is `kpi_added` with the not-set row as its before side.
+    Two not-set rows are compared by their words.
+    """
     out: list[Change] = []
-    pairs = align(before, after, key=lambda k: compact(k.name or ""), pair_all=True)
-    for b, a in pairs:
+    b_set, a_set = [k for k in before if k.status == "set"], [k for k in after if k.status == "set"]
+    b_not = next((k for k in before if k.status != "set"), None)
+    a_not = next((k for k in after if k.status != "set"), None)
+    for b, a in align(b_set, a_set, key=lambda k: compact(k.name or ""), pair_all=True):
         if b and a:
-            if b.status == "set" and a.status == "set":
-                link(b, a)
-                if element_text(b) != element_text(a) or compact(b.note or "") != compact(a.note or ""):
-                    out.append(Change("kpi_modified", "kpis", b, a, parent=parent))
-            elif b.status == "set":
-                out.append(Change("kpi_removed", "kpis", b, a, parent=parent))
-            elif a.status == "set":
-                out.append(Change("kpi_added", "kpis", b, a, parent=parent))
-        elif (a or b).status == "set":
-            out.append(Change("kpi_added" if a else "kpi_removed", "kpis", b, a, parent=parent))
+            link(b, a)
+            if element_text(b) != element_text(a) or compact(b.note or "") != compact(a.note or ""):
+                out.append(Change("kpi_modified", "kpis", b, a, parent=parent))
+        elif b:
+            out.append(Change("kpi_removed", "kpis", b, a_not, parent=parent))
+        else:
+            out.append(Change("kpi_added", "kpis", b_not, a, parent=parent))
+    if b_not and a_not and compact(b_not.status_text or "") != compact(a_not.status_text or ""):
+        out.append(Change("kpi_modified", "kpis", b_not, a_not, parent=parent))
     if parent is not None:
         parent.children += out
     return out

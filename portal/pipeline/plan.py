@@ -19,7 +19,6 @@ from .source import Line
 from .text import compact, join_wrapped, nfkc, squeeze, to_int
 from .values import Amount, Period, ValueFormatError, era_year, parse_amount, parse_period
 
-SIDES = ("before", "after")
 SECTION_SEP = " ＞ "
 
 ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
@@ -136,10 +135,38 @@ class Element:
 
 
 @dataclass
+class Chapter(Element):
+    """A heading above the goals: a Roman-numbered part (Ⅰ．…) or a numbered chapter (１．…).
+
+    A chapter heading may name a range (「２．…～10．…」), which stands for
+    chapters the 資料 omits; `number`…`number_to` is the range.  The label
+    and the title, put together, give the heading as written.
+    """
+
+    level: str = "chapter"  #: "part" or "chapter"
+    number: int = 0
+    number_to: int = 0
+    label: str = ""  #: the number as written: 「Ⅰ．」, 「１．」
+    title: str = ""  #: the rest of the heading as written
+    parent: Chapter | None = None
+    omitted: bool = False
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label}{self.title}"
+
+    @property
+    def key(self) -> tuple:
+        """Where the heading stands in the plan, whatever its words: for pairing the versions."""
+        return (self.parent.key if self.parent else (), self.level, self.number, self.number_to)
+
+
+@dataclass
 class Goal(Element):
     goal_no: int = 0
     label: str = ""  #: 「基本目標１」 as written
     title: str = ""
+    chapter: Chapter | None = None  #: the part or chapter the goal stands under
 
 
 @dataclass
@@ -167,7 +194,7 @@ class Text(Element):
     seq: int = 0
     text: str = ""
     goal_no: int | None = None
-    chapter: str | None = None
+    chapter: Chapter | None = None  #: the chapter of a paragraph (texts inside a goal have none)
     measure: Measure | None = None
 
 
@@ -199,6 +226,10 @@ class Kpi(Element):
     status: str = "set"
     status_text: str | None = None
     note: str | None = None
+    #: the ※ marks written beside the name, the baseline and the target (「※１」), pointing to `note`
+    name_mark: str | None = None
+    baseline_mark: str | None = None
+    target_mark: str | None = None
 
 
 @dataclass
@@ -227,6 +258,7 @@ class Omission(Element):
     level: str = ""
     goal_no: int | None = None
     measure: Measure | None = None
+    chapter: Chapter | None = None  #: the omitted part or chapter (or range of chapters)
     number_from: int | None = None
     number_to: int | None = None
     heading_line: int = 0
@@ -236,7 +268,7 @@ class Omission(Element):
 class Plan:
     """The strategy as one column of the 資料 shows it."""
 
-    side: str
+    chapters: list[Chapter] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
@@ -248,8 +280,12 @@ class Plan:
 
 
 def parse_plan(lines: list[Line], side: str, path: Path) -> Plan:
-    """Read one column's lines into the plan model; raise SourceError at the first line that does not fit."""
-    return _PlanReader(lines, side, path).read()
+    """Read one column's lines into the plan model; raise SourceError at the first line that does not fit.
+
+    `side` ("before" or "after") names the column for the caller; the lines
+    already carry their line numbers, so the plan itself does not need it.
+    """
+    return _PlanReader(lines, path).read()
 
 
 def _balanced(text: str) -> bool:
@@ -265,14 +301,13 @@ def sentence_closed(text: str) -> bool:
 
 
 class _PlanReader:
-    def __init__(self, lines: list[Line], side: str, path: Path):
+    def __init__(self, lines: list[Line], path: Path):
         self.lines = lines
         self.kinds = [classify(ln.text) for ln in lines]
-        self.side = side
         self.path = path
-        self.plan = Plan(side=side)
-        self.part: str | None = None
-        self.chapter: str | None = None
+        self.plan = Plan()
+        self.part: Chapter | None = None
+        self.chapter: Chapter | None = None
         self.goal: Goal | None = None
         self.subsection: str | None = None
         self.measure: Measure | None = None
@@ -295,7 +330,7 @@ class _PlanReader:
             if self.sub:
                 parts.append(f"{self.sub.label}{self.sub.title}")
         else:
-            parts += [p for p in (self.part, self.chapter) if p]
+            parts += [p.heading for p in (self.part, self.chapter) if p]
         parts += [e for e in extra if e]
         return SECTION_SEP.join(parts)
 
@@ -336,12 +371,34 @@ class _PlanReader:
             raise self.error(self.heading[2], "範囲を示す見出しの後には「－ 省 略 －」があるはずです")
 
     # -- headings --------------------------------------------------------
+    def add_chapter(self, chapter: Chapter) -> Chapter:
+        """Record a part or chapter heading; the same number twice under one parent is an error."""
+        for c in self.plan.chapters:
+            if c.parent is chapter.parent and c.level == chapter.level and c.number == chapter.number:
+                raise self.error(chapter.lines[0], f"見出し「{chapter.heading}」の番号が二度現れました")
+        if chapter.number_to < chapter.number:
+            raise self.error(chapter.lines[0], f"見出し「{chapter.heading}」の範囲の番号が逆の順です")
+        self.plan.chapters.append(chapter)
+        return chapter
+
     def on_part(self, i: int) -> int:
         line = self.lines[i]
-        self.part = squeeze(line.text)
-        self.chapter = None
-        self.goal = self.subsection = self.measure = self.sub = None
-        self.heading = ("part", self.part, line, {"section": ""})
+        text = squeeze(line.text)
+        m = RE_PART.match(text)
+        number = ROMAN.index(m.group(1)) + 1
+        self.chapter = self.goal = self.subsection = self.measure = self.sub = None
+        self.part = self.add_chapter(
+            Chapter(
+                lines=[line],
+                section="",
+                level="part",
+                number=number,
+                number_to=number,
+                label=text[: m.start(2)].rstrip(),
+                title=m.group(2),
+            )
+        )
+        self.heading = ("part", text, line, {"section": "", "chapter": self.part})
         return i + 1
 
     def on_chapter(self, i: int) -> int:
@@ -351,14 +408,24 @@ class _PlanReader:
             raise self.error(line, f"基本目標の中に章の見出し「{text}」が現れました")
         self.chapter = None
         parent = self.section()
-        self.chapter = text
         rng = RE_CHAPTER_RANGE.match(text)
-        if rng:
-            info = {"from": to_int(rng.group(1)), "to": to_int(rng.group(3))}
-            self.heading = ("range", text, line, {"level": "chapter", "section": parent, **info})
-        else:
-            number = to_int(RE_CHAPTER.match(text).group(1))
-            self.heading = ("chapter", text, line, {"from": number, "to": number, "section": parent})
+        m = rng or RE_CHAPTER.match(text)
+        number = to_int(m.group(1))
+        number_to = to_int(rng.group(3)) if rng else number
+        self.chapter = self.add_chapter(
+            Chapter(
+                lines=[line],
+                section=parent,
+                level="chapter",
+                number=number,
+                number_to=number_to,
+                label=text[: m.start(2)].rstrip(),
+                title=text[m.start(2) :],
+                parent=self.part,
+            )
+        )
+        info = {"level": "chapter", "section": parent, "from": number, "to": number_to, "chapter": self.chapter}
+        self.heading = ("range" if rng else "chapter", text, line, info)
         return i + 1
 
     def on_goal(self, i: int) -> int:
@@ -367,10 +434,14 @@ class _PlanReader:
         goal_no = to_int(m.group(1))
         if any(g.goal_no == goal_no for g in self.plan.goals):
             raise self.error(line, f"基本目標{goal_no}が二度現れました")
-        self.chapter = None
         self.subsection = self.measure = self.sub = None
         self.goal = Goal(
-            lines=[line], section="", goal_no=goal_no, label=f"基本目標{m.group(1)}", title=squeeze(m.group(2))
+            lines=[line],
+            section="",
+            goal_no=goal_no,
+            label=f"基本目標{m.group(1)}",
+            title=squeeze(m.group(2)),
+            chapter=self.chapter or self.part,
         )
         self.plan.goals.append(self.goal)
         self.heading = ("goal", self.goal.label, line, {"section": ""})
@@ -458,6 +529,9 @@ class _PlanReader:
             raise self.error(marker, "「－ 省 略 －」の直前に見出しがありません")
         level, label, heading_line, info = self.heading
         self.heading = None
+        chapter: Chapter | None = info.get("chapter")
+        if chapter is not None:
+            chapter.omitted = True
         measure: Measure | None = info.get("measure")
         if measure is not None:
             measure.omitted = True
@@ -474,6 +548,7 @@ class _PlanReader:
                 level=level,
                 goal_no=self.goal.goal_no if self.goal else None,
                 measure=parent,
+                chapter=chapter,
                 number_from=number_from,
                 number_to=number_to,
                 heading_line=heading_line.no,
@@ -501,7 +576,7 @@ class _PlanReader:
         text = join_wrapped(pieces)
         if not text.endswith("。"):
             raise self.error(self.lines[start], "段落が「。」で終わらないまま次の見出しに達しました")
-        seq = sum(1 for t in self.plan.texts if t.kind == "paragraph" and t.chapter == self.chapter) + 1
+        seq = sum(1 for t in self.plan.texts if t.kind == "paragraph" and t.chapter is self.chapter) + 1
         para = Text(
             lines=self.lines[start:i],
             section=self.section(),
@@ -630,7 +705,8 @@ class _PlanReader:
     def numgoal_rows(self, rows: list[Line], goal: Goal, section: str) -> list[tuple[Kpi, list[str]]]:
         """Indicators of a 数値目標 table: name, then baseline and target cells 「7,740人（平成27年）」.
 
-        Each comes with the ※ marks written on its name and cells (NFKC form).
+        Each keeps the ※ marks written on its name and cells as written, and comes
+        with them in NFKC form, the keys of the notes below the table.
         """
         text = " ".join(squeeze(r.text) for r in rows)
         cells = list(RE_NUMGOAL_CELL.finditer(text))
@@ -642,14 +718,12 @@ class _PlanReader:
                 raise self.error(
                     rows[0], f"数値目標の行は「指標名 基準値（年） 目標値（年）」の形のはずです: 「{text}」"
                 )
-            name_mark = RE_TRAILING_MARK.search(name)
-            marks = [
-                nfkc(m)
-                for m in (name_mark.group(1) if name_mark else None, cells[k].group(3), cells[k + 1].group(3))
-                if m
-            ]
-            if name_mark:
-                name = name[: name_mark.start()].strip()
+            trailing = RE_TRAILING_MARK.search(name)
+            name_mark = trailing.group(1) if trailing else None
+            baseline_mark, target_mark = cells[k].group(3), cells[k + 1].group(3)
+            marks = [nfkc(m) for m in (name_mark, baseline_mark, target_mark) if m]
+            if trailing:
+                name = name[: trailing.start()].strip()
             try:
                 baseline, target = parse_amount(cells[k].group(1)), parse_amount(cells[k + 1].group(1))
                 b_period, t_period = parse_period(cells[k].group(2)), parse_period(cells[k + 1].group(2))
@@ -668,6 +742,9 @@ class _PlanReader:
                 baseline_period=b_period,
                 target=target,
                 target_period=t_period,
+                name_mark=name_mark,
+                baseline_mark=baseline_mark,
+                target_mark=target_mark,
             )
             kpis.append((kpi, marks))
             pos = cells[k + 1].end()

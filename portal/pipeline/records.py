@@ -80,6 +80,23 @@ def build_records(
 
     for version_id, plan in plans.items():
         v = {"version_id": version_id}
+        for c in plan.chapters:
+            rows["chapters"].append(
+                {
+                    "id": ids.new("chapters", c),
+                    **v,
+                    "level": c.level,
+                    "number": c.number,
+                    "number_to": c.number_to,
+                    "label": c.label,
+                    "title": c.title,
+                    "parent_id": ids.of(c.parent),
+                    "omitted": c.omitted,
+                    **_where(c),
+                    "source_line": c.first_line,
+                    "previous_id": previous(c),
+                }
+            )
         for g in plan.goals:
             rows["goals"].append(
                 {
@@ -89,6 +106,7 @@ def build_records(
                     "goal_no": g.goal_no,
                     "label": g.label,
                     "title": g.title,
+                    "chapter_id": ids.of(g.chapter),
                     **_where(g),
                     "source_line": g.first_line,
                 }
@@ -118,7 +136,8 @@ def build_records(
                     "kind": t.kind,
                     "goal_no": t.goal_no,
                     "measure_id": ids.of(t.measure),
-                    "chapter": t.chapter,
+                    "chapter_id": ids.of(t.chapter),
+                    "chapter": t.chapter.heading if t.chapter else None,
                     "seq": t.seq,
                     "text": t.text,
                     "section": t.section,
@@ -133,6 +152,7 @@ def build_records(
                     "id": ids.new("events", e),
                     **v,
                     "text_id": ids.of(e.text_ref),
+                    "chapter_id": ids.of(e.text_ref.chapter),
                     "seq": e.seq,
                     "year": e.year,
                     "month": e.month,
@@ -184,6 +204,7 @@ def build_records(
                     "level": o.level,
                     "goal_no": o.goal_no,
                     "measure_id": ids.of(o.measure),
+                    "chapter_id": ids.of(o.chapter),
                     "scope": o.scope,
                     "number_from": o.number_from,
                     "number_to": o.number_to,
@@ -278,6 +299,9 @@ def _kpi_columns(k: Kpi, ids: _Ids) -> dict:
         **side("target", k.target, k.target_period),
         "status": k.status,
         "status_text": k.status_text,
+        "name_mark": k.name_mark,
+        "baseline_mark": k.baseline_mark,
+        "target_mark": k.target_mark,
         "note": k.note,
         "section": k.section,
         **_where(k),

@@ -1,4 +1,4 @@
-"""The Table Schema (tables.yaml) and what is derived from it: SQLite DDL and cell formats."""
+"""The Table Schema (tables.yaml) and what is derived from it: SQLite DDL, cell formats, labels of codes."""
 
 from __future__ import annotations
 
@@ -95,11 +95,34 @@ class Table:
         return out
 
 
+def _with_enum(f: dict) -> dict:
+    """A field whose codes are listed as `categories` gets its `enum` constraint from them.
+
+    The values are written once, in `categories` (Table Schema v2, each with
+    its Japanese label); the `enum` constraint is what validators of Table
+    Schema v1 (frictionless 5) check.
+    """
+    if "categories" not in f:
+        return f
+    constraints = f.get("constraints", {})
+    if "enum" in constraints:
+        raise ValueError(f"{SCHEMA_FILE.name}: {f['name']}: write the values only under categories, not as enum")
+    out = {k: v for k, v in f.items() if k not in ("constraints", "example", "categories")}
+    out["constraints"] = {**constraints, "enum": [c["value"] for c in f["categories"]]}
+    if "example" in f:
+        out["example"] = f["example"]
+    out["categories"] = f["categories"]
+    return out
+
+
 @cache
 def load_schema() -> dict:
     """tables.yaml as a dictionary (package metadata, resources)."""
     with SCHEMA_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    for resource in schema["resources"]:
+        resource["fields"] = [_with_enum(f) for f in resource["fields"]]
+    return schema
 
 
 def package_meta() -> dict:
@@ -112,6 +135,19 @@ def tables() -> list[Table]:
 
 def table(name: str) -> Table:
     return next(t for t in tables() if t.name == name)
+
+
+def labels(table_name: str, field_name: str) -> dict[Any, str]:
+    """The Japanese label of every code value of a field, in the schema's order.
+
+    labels("changes", "change_type")["kpi_added"] → 「指標の追加」.  An unknown
+    table or field, or a field without codes, is a KeyError, so a misspelt name
+    does not give an empty dict.
+    """
+    f = next((f for t in tables() if t.name == table_name for f in t.fields if f["name"] == field_name), None)
+    if f is None or "categories" not in f:
+        raise KeyError(f"{table_name}.{field_name}: no categories in {SCHEMA_FILE.name}")
+    return {c["value"]: c["label"] for c in f["categories"]}
 
 
 def to_cell(value: Any, field: dict) -> str:
