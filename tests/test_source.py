@@ -132,3 +132,71 @@ def test_real_document_layout(real_source):
     # the running header on page 4 is not content
     texts = [ln.text for p in doc.pages for ln in p.before + p.after + [x for r in p.reasons for x in r.lines]]
     assert not any(t.strip() in ("資料４", "4") for t in texts)
+
+
+def layout_of(doc) -> list:
+    """Everything the layout found, with line numbers: pages, columns and reasons."""
+    return [
+        (p.no, p.header_line, p.printed_no, p.before, p.after, [(r.seq, r.lines) for r in p.reasons]) for p in doc.pages
+    ]
+
+
+def test_a_byte_order_mark_is_accepted_and_changes_no_line_number(tmp_path):
+    text = two_pages()
+    plain = read_source(write(tmp_path, text))
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert layout_of(read_source(path)) == layout_of(plain)
+
+
+def test_an_error_after_a_byte_order_mark_names_the_same_line(tmp_path):
+    text = two_pages().replace("\n2 \n", "\n3 \n")
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    with pytest.raises(SourceError, match="ページ番号「3」") as err:
+        read_source(path)
+    assert err.value.line == line_of(text, "変更理由", 2) - 4
+    path.write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + b"\n\nabc\n\xff\xfe\n")
+    with pytest.raises(SourceError, match="UTF-8") as err:
+        read_source(path)
+    assert err.value.line == 4
+
+
+def test_a_byte_order_mark_inside_the_text_is_not_skipped(tmp_path):
+    """Only a BOM at the very start is an encoding mark; elsewhere it is a character of the text."""
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + two_pages().encode("utf-8"))
+    with pytest.raises(SourceError, match="見出し行"):
+        read_source(path)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9f"])
+def test_a_control_character_is_an_error_naming_line_and_character(tmp_path, char):
+    text = two_pages().replace("市は事業を広く進める。", "市は事業を" + char + "広く進める。")
+    path = write(tmp_path, text)
+    with pytest.raises(SourceError, match="制御文字") as err:
+        read_source(path)
+    # counted by hand: str.splitlines (and so line_of) would also end lines at \x0b, \x0c and \x85
+    assert err.value.line == text[: text.index(char)].count("\n") + 1
+    assert f"U+{ord(char):04X}" in str(err.value)
+    assert "（6 文字目）" in str(err.value)
+    assert str(err.value).startswith(f"{path}:{err.value.line}: ")
+
+
+def test_tabs_and_windows_line_ends_are_text(tmp_path):
+    text = two_pages()
+    plain = read_source(write(tmp_path, text))
+    crlf = read_source(write(tmp_path, text.replace("\n", "\r\n"), "crlf.txt"))
+    assert layout_of(crlf) == layout_of(plain)
+    tabbed = read_source(write(tmp_path, text.replace("市は見直す。 ", "市は\t見直す。 "), "tab.txt"))
+    assert any("\t" in ln.text for ln in tabbed.pages[1].after)
+
+
+def test_line_numbers_count_line_feeds_only(tmp_path):
+    """U+2028 (LINE SEPARATOR) does not end a line in an editor, so it must not shift the numbers errors give."""
+    text = (
+        two_pages().replace("本市は計画を定めまし", "本市は計画を\u2028定めまし").replace("た。 \n", "た。\x00 \n", 1)
+    )
+    with pytest.raises(SourceError, match="U\\+0000") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == text[: text.index("\x00")].count("\n") + 1

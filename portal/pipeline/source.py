@@ -22,13 +22,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from .errors import SourceError, os_reason
 from .text import compact, display_width, join_wrapped, to_int
 
 HEADER_KEY = "変更前変更後変更理由"
 RE_PLAN_PAGE = re.compile(r"^計画書([0-9０-９]+)ページ$")
 RE_RUNNING_LABEL = re.compile(r"^資料[0-9０-９]+$")
 RE_LONE_NUMBER = re.compile(r"^[0-9０-９]+$")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+#: Unicode category Cc (U+0000–U+001F, U+007F–U+009F) except tab, LF and CR (which end lines)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 #: blank lines that separate the 変更前 and 変更後 columns (inside a column a
 #: line is followed by one blank line)
@@ -123,18 +126,44 @@ class Document:
 
 
 def read_source(path: Path | str) -> Document:
-    """Read and lay out the source document; raise SourceError naming the line on bad layout."""
+    """Read and lay out the source document; raise SourceError naming the line on bad input or layout."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SourceError(path, None, f"ファイルを読めません: {exc.strerror}") from exc
+        raise SourceError(path, None, f"読めません（{os_reason(exc, path)}）") from exc
+    return parse_layout(source_lines(raw, path), path)
+
+
+def source_lines(raw: bytes, path: Path) -> list[str]:
+    """The document's lines, checked: UTF-8 (a byte order mark at the start is allowed), no control characters.
+
+    An editor on Windows may save the file with a BOM; it is not part of the
+    first line, so line numbers stay as they were.  A control character
+    (NUL, form feed, ESC …) is not text the PDF could show: it would end up in
+    the CSV and the pages, so it stops the build at its line.  Lines end at
+    LF, CR LF or CR only, the way editors and ``grep -n`` count them
+    (str.splitlines also splits at U+2028 and others, which would shift the
+    line numbers that errors report).
+    """
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = exc.object[: exc.start].count(b"\n") + 1
         raise SourceError(path, line, "UTF-8 として読めない文字があります") from exc
-    return parse_layout(text.splitlines(), path)
+    lines = _LINE_END.split(text)
+    if lines[-1] == "":
+        lines.pop()  # the newline at the end of the last line
+    for no, line in enumerate(lines, 1):
+        bad = _CONTROL.search(line)
+        if bad:
+            raise SourceError(
+                path,
+                no,
+                f"制御文字 U+{ord(bad.group()):04X} があります（{bad.start() + 1} 文字目）。"
+                "元資料のテキストに制御文字は使えません",
+            )
+    return lines
 
 
 def parse_layout(lines: list[str], path: Path) -> Document:
