@@ -41,10 +41,14 @@ def main() -> None:
     help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
 )
 def build(source: Path, db: Path, package: Path) -> None:
+    from .pipeline.build import BUILDS, LOCK
     from .pipeline.build import build as run_build
 
+    def waiting() -> None:
+        click.echo(f"ほかのビルドが終わるのを待っています（{db.parent / BUILDS / LOCK}）…", err=True)
+
     try:
-        result = run_build(source, db, package)
+        result = run_build(source, db, package, on_wait=waiting)
     except (SourceError, BuildError) as exc:
         click.echo(f"エラー: {exc}", err=True)
         click.echo("データベースとデータパッケージは変更していません。", err=True)
@@ -56,6 +60,7 @@ def build(source: Path, db: Path, package: Path) -> None:
 
 @main.command(
     help="ポータルを公開します（トップページ /、Datasette /data/）。先に portal build でデータを作ってください。"
+    "本番ではリバースプロキシ（nginx）の後ろで動かします（README「本番での公開」）。"
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="待ち受けるポート")
@@ -67,9 +72,44 @@ def build(source: Path, db: Path, package: Path) -> None:
     show_default=True,
     help="公開する SQLite データベース",
 )
-def serve(host: str, port: int, workers: int, db: Path) -> None:
+@click.option(
+    "--base-url",
+    envvar="PORTAL_BASE_URL",
+    help="公開する URL の起点（例 https://opendata.example.jp）。DCAT などの絶対 URL はこれから作り、"
+    "Host ヘッダーは使いません。既定は http://<host>:<port>（環境変数 PORTAL_BASE_URL でも指定可）",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="X-Forwarded-For・X-Forwarded-Proto を信頼するプロキシのアドレス（例 127.0.0.1）。"
+    "指定すると、SQL の同時実行の制限が訪問者ごとに数えられます",
+)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="ワーカーごとに同時に開いておく接続の上限。超えた接続には 503 を返します",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="リクエストのヘッダーを送り終えるまで待つ秒数。過ぎたら接続を閉じます",
+)
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    db: Path,
+    base_url: str | None,
+    forwarded_allow_ips: str | None,
+    max_connections: int,
+    header_timeout: float,
+) -> None:
     import os
 
+    from .middleware import check_base_url
     from .server import run
 
     if not db.exists():
@@ -78,10 +118,27 @@ def serve(host: str, port: int, workers: int, db: Path) -> None:
             err=True,
         )
         sys.exit(1)
-    # not resolve(): db/strategy.db is a link that a new build points elsewhere
-    os.environ["PORTAL_DB"] = str(db.absolute())
+    shown = f"[{host}]" if ":" in host else host
     try:
-        run(host, port, workers, on_ready=lambda: click.echo(f"http://{host}:{port}/ で公開します（Ctrl+C で終了）"))
+        base_url = check_base_url(base_url or f"http://{shown}:{port}")
+    except ValueError as exc:
+        click.echo(f"エラー: {exc}", err=True)
+        sys.exit(2)
+    # the workers read their settings from the environment; not resolve(): db/strategy.db is a link to the build
+    os.environ.update(
+        PORTAL_DB=str(db.absolute()),
+        PORTAL_BASE_URL=base_url,
+        PORTAL_MAX_CONNECTIONS=str(max_connections),
+        PORTAL_HEADER_TIMEOUT=str(header_timeout),
+    )
+    try:
+        run(
+            host,
+            port,
+            workers,
+            on_ready=lambda: click.echo(f"http://{shown}:{port}/ で公開します（公開 URL {base_url}、Ctrl+C で終了）"),
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
     except OSError as exc:
         click.echo(f"エラー: {host}:{port} で待ち受けられません: {exc.strerror}", err=True)
         sys.exit(1)

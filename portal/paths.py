@@ -1,13 +1,24 @@
-"""Where the project keeps its files; every command's defaults come from here."""
+"""Where the project keeps its files; every command's defaults come from here.
+
+In a checkout, the project's root is the folder above this package.  An
+installed copy (pip install .) carries its templates and static files inside
+the package, and works on the current folder unless PORTAL_ROOT says otherwise.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-ROOT = Path(os.environ.get("PORTAL_ROOT", Path(__file__).resolve().parent.parent))
+PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = PACKAGE.parent
+_IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "templates").is_dir()
+
+ROOT = Path(os.environ.get("PORTAL_ROOT") or (_CHECKOUT if _IN_CHECKOUT else Path.cwd()))
 PACKAGE_DIR = ROOT / "datapackage"
 SOURCE_NAME = "sunagawa-strategy2-revision-comparison-table.txt"
 SOURCE = PACKAGE_DIR / "sources" / SOURCE_NAME
 DB = ROOT / "db" / "strategy.db"
-TEMPLATES = ROOT / "templates"
+#: the Jinja templates: the checkout's templates/, or the copy installed inside the package
+TEMPLATES = _CHECKOUT / "templates" if _IN_CHECKOUT else PACKAGE / "templates"
+STATIC = PACKAGE / "web" / "static"

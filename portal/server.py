@@ -1,12 +1,126 @@
-"""`portal serve`: uvicorn with the production settings, one or more worker processes."""
+"""`portal serve`: uvicorn with the production settings, one or more worker processes.
+
+Slow and idle clients are the reverse proxy's job in a public deployment
+(README, "本番での公開"), but a server reached directly must not fall over
+either: `PortalH11Protocol` caps the open connections of a worker (beyond
+the cap a quick 503 in Japanese, never "too many open files"), closes a
+connection that has not sent a request's headers within the deadline, and
+answers malformed requests in Japanese.  uvicorn has no setting for these:
+its limit_concurrency counts requests, not the connections that hold file
+descriptors, and its keep-alive timeout starts only after a first response.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import resource
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
+
+#: defaults of `portal serve --max-connections` and `--header-timeout`
+MAX_CONNECTIONS = 1000
+HEADER_TIMEOUT = 10.0
+#: file descriptors kept free for the database, the downloads and the log
+SPARE_FDS = 64
+
+
+def _plain(status: int, reason: bytes, text: str, extra: bytes = b"") -> bytes:
+    body = text.encode()
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\nconnection: close\r\n%s\r\n"
+        % (status, reason, len(body), extra)
+    ) + body
+
+
+BUSY = _plain(
+    503,
+    b"Service Unavailable",
+    "ただいま混み合っています。しばらくしてから、もう一度お試しください。\n",
+    b"retry-after: 5\r\n",
+)
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-file limit to its hard limit; return the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_connections: int  #: beyond this, a connection is answered 503
+    hard_limit: int  #: beyond this, a connection is dropped at once
+    header_timeout: float  #: seconds a connection may take to send a request's headers
+
+
+@cache
+def limits() -> Limits:
+    """This worker's limits, from `portal serve`'s options (passed in the environment to every worker)."""
+    fds = raise_fd_limit()
+    wanted = int(os.environ.get("PORTAL_MAX_CONNECTIONS", MAX_CONNECTIONS))
+    cap = max(1, min(wanted, (fds - SPARE_FDS) // 2))
+    return Limits(cap, max(cap, fds - SPARE_FDS), float(os.environ.get("PORTAL_HEADER_TIMEOUT", HEADER_TIMEOUT)))
+
+
+class PortalH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a connection cap, a deadline for request headers and Japanese errors."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self.limits = limits()
+        self._busy = len(self.connections) > self.limits.max_connections
+        if len(self.connections) > self.limits.hard_limit:
+            # no time to wait for the request: the descriptors are running out
+            transport.abort()
+            return
+        self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.limits.header_timeout, self._deadline_passed)
+
+    def _deadline_passed(self) -> None:
+        waiting_for_headers = self.cycle is None or self.cycle.response_complete
+        if waiting_for_headers and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._busy:
+            # answer once the request has arrived, so the client reads the 503 rather than a reset
+            self.transport.write(BUSY)
+            self.transport.close()
+            return
+        super().data_received(data)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_deadline()
+
+    def connection_lost(self, exc) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(_plain(400, b"Bad Request", "リクエストを読み取れませんでした。\n"))
+        self.transport.close()
 
 
 class TcpConfig(uvicorn.Config):
@@ -27,17 +141,26 @@ class TcpConfig(uvicorn.Config):
         return sock
 
 
-def run(host: str, port: int, workers: int, on_ready: Callable[[], None] = lambda: None) -> None:
-    """Serve portal.asgi (its database from PORTAL_DB) until interrupted."""
+def run(
+    host: str,
+    port: int,
+    workers: int,
+    on_ready: Callable[[], None] = lambda: None,
+    forwarded_allow_ips: str | None = None,
+) -> None:
+    """Serve portal.asgi (database PORTAL_DB, limits PORTAL_MAX_CONNECTIONS, PORTAL_HEADER_TIMEOUT) until interrupted."""
+    raise_fd_limit()  # before the workers start: they inherit it
     config = TcpConfig(
         "portal.asgi:from_environment",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        http=PortalH11Protocol,
         server_header=False,
         date_header=True,
-        proxy_headers=False,
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
         access_log=False,
         log_level="warning",
     )

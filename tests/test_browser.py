@@ -92,7 +92,7 @@ def browser():
 
 @pytest.fixture(scope="session")
 def kpi_path(app):
-    store = app.extensions["store"].current()
+    store = app.extensions["build"].get().data
     return next(k["id"] for k in store.table("kpis") if k["name"] == "就業者数" and k["version_id"] == 2)
 
 
@@ -112,7 +112,7 @@ def report():
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "accessibility.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if os.environ.get("PORTAL_A11Y_RECORD") == "1":
-        target = paths.ROOT / "portal" / "web" / "accessibility-results.json"
+        target = paths.PACKAGE / "web" / "accessibility-results.json"
         target.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
@@ -347,7 +347,7 @@ def test_japanese_typography(browser, live_server):
 
 def test_the_policy_page_reports_what_the_tests_check():
     """The results shown on /accessibility cover every page kind tested here, and claim no more."""
-    recorded = json.loads((paths.ROOT / "portal" / "web" / "accessibility-results.json").read_text(encoding="utf-8"))
+    recorded = json.loads((paths.PACKAGE / "web" / "accessibility-results.json").read_text(encoding="utf-8"))
     assert [p["name"] for p in recorded["pages"]] == [p[0] for p in PAGES]
     assert all(p["violations"] == 0 for p in recorded["pages"])
     assert recorded["rules"] == WCAG_TAGS

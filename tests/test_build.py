@@ -1,9 +1,15 @@
 """The build as a user runs it: the CLI, a valid and reproducible package, failed builds that change nothing."""
 
+import fcntl
 import hashlib
 import os
+import resource
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,12 +78,12 @@ def test_package_describes_every_table_with_hashes(built):
     package = Package(built.package / "datapackage.json")
     names = [r.name for r in package.resources]
     assert names == [t.name for t in tables()]
-    for resource in package.resources:
-        path = built.package / resource.path
-        assert resource.hash == "sha256:" + digest(path)
-        assert resource.bytes == path.stat().st_size
-        for field in resource.schema.fields:
-            assert field.title and field.description, (resource.name, field.name)
+    for res in package.resources:
+        path = built.package / res.path
+        assert res.hash == "sha256:" + digest(path)
+        assert res.bytes == path.stat().st_size
+        for field in res.schema.fields:
+            assert field.title and field.description, (res.name, field.name)
     descriptor = package.to_descriptor()
     assert descriptor["sources"][0]["publisher"] == "砂川市"
     assert descriptor["attribution"].startswith(
@@ -129,10 +135,17 @@ def break_source(text: str, kind: str) -> tuple[str, str]:
         return text.replace("102組    150組", "102頭    150頭", 1), "102頭    150頭"
     if kind == "bad value line":
         return text.replace("22品   50品", "22品 から 50品", 1), "22品 から 50品"
+    if kind == "NUL in a reason":
+        return text.replace("新規事業の追加", "新規事業の\x00追加", 1), "新規事業の\x00追加"
     raise ValueError(kind)
 
 
-@pytest.mark.parametrize("kind", ["truncated", "unknown era", "unknown unit", "bad value line"])
+def finished_builds(db: Path) -> list[str]:
+    """The build folders in db/.builds/ (not the lock file)."""
+    return sorted(p.name for p in (db.parent / ".builds").iterdir() if p.name != ".lock")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "unknown era", "unknown unit", "bad value line", "NUL in a reason"])
 def test_bad_input_stops_the_build_naming_the_line_and_changes_nothing(project, kind):
     root, db, package = project
     before = (digest(db), tree_digest(package))
@@ -145,8 +158,8 @@ def test_bad_input_stops_the_build_naming_the_line_and_changes_nothing(project, 
     assert f"{bad}:{expected_line}: " in result.output
     assert "変更していません" in result.output
     assert (digest(db), tree_digest(package)) == before
-    assert not list(package.glob(".build-*"))
-    assert [p.name for p in (db.parent / ".builds").iterdir()] == [os.readlink(db.parent / "current").split("/")[-1]]
+    assert not list(package.glob(".build-*")) and not list(root.glob(".datapackage.*"))
+    assert finished_builds(db) == [os.readlink(db.parent / "current").split("/")[-1]]
 
 
 def test_a_reason_that_cannot_be_placed_stops_the_build(project):
@@ -178,3 +191,197 @@ def test_missing_source_file_is_a_clear_error(tmp_path):
     )
     assert result.exit_code == 1
     assert "none.txt" in result.output and "読めません" in result.output
+
+
+def table_rows(db: Path) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t.name: conn.execute(f'select * from "{t.name}" order by rowid').fetchall() for t in tables()}
+    finally:
+        conn.close()
+
+
+def test_a_source_saved_with_a_byte_order_mark_gives_the_same_rows(built, tmp_path):
+    """Editors on Windows save UTF-8 with a BOM; the data must not change because of it."""
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + paths.SOURCE.read_bytes())
+    db = tmp_path / "db" / "strategy.db"
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(bom), "--db", str(db), "--package", str(tmp_path / "datapackage")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = table_rows(db)
+    assert rows == table_rows(built.db)
+    assert all(rows.values())
+
+
+# -- files that cannot be written: real failures of the operating system, no mocks ----------
+
+
+def portal_build(*args: str, fsize_limit: int | None = None) -> subprocess.CompletedProcess:
+    """`python -m portal.cli build …` in a child process, optionally with files limited to `fsize_limit` bytes.
+
+    RLIMIT_FSIZE is how a full disk is made without a small file system:
+    a write past the limit fails with EFBIG ("File too large") once SIGXFSZ,
+    which would kill the process, is ignored.
+    """
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_limit, fsize_limit))
+
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", "build", *args],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit if fsize_limit is not None else None,
+        timeout=120,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, where: Path, reason: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"エラー: {where}: 書き込めません（{reason}"), result.stderr
+    assert "変更していません" in result.stderr
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Staging folders, old packages and half-made links that a build may leave in a project tree."""
+    return [
+        *root.glob(".datapackage.*"),
+        *root.glob("datapackage/.build-*"),
+        *root.glob("db/.builds/.staging-*"),
+        *root.glob("db/.*.link-*"),
+    ]
+
+
+def test_a_database_folder_below_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    db = tmp_path / "file" / "db" / "strategy.db"
+    result = portal_build("--source", str(paths.SOURCE), "--db", str(db), "--package", str(tmp_path / "datapackage"))
+    assert_clean_failure(result, db.parent, "Not a directory")
+    assert not (tmp_path / "datapackage").exists()
+
+
+def test_a_package_folder_below_a_file_is_a_clear_error_and_changes_nothing(project):
+    root, db, package = project
+    before = (digest(db), tree_digest(package))
+    (root / "file").write_text("not a folder", encoding="utf-8")
+    result = portal_build("--source", str(paths.SOURCE), "--db", str(db), "--package", str(root / "file" / "pkg"))
+    assert_clean_failure(result, root / "file" / "pkg", "Not a directory")
+    assert (digest(db), tree_digest(package)) == before
+    assert finished_builds(db) == [os.readlink(db.parent / "current").split("/")[-1]]
+    assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("limit_kib", [0, 256])
+def test_a_full_disk_is_a_clear_error_and_changes_nothing(project, limit_kib):
+    """0 KiB: not one byte can be written; 256 KiB: the database (about 600 KiB) fails half-way."""
+    root, db, package = project
+    before = (digest(db), tree_digest(package), sorted(p.name for p in (db.parent / "downloads").iterdir()))
+    result = portal_build(
+        "--source", str(paths.SOURCE), "--db", str(db), "--package", str(package), fsize_limit=limit_kib * 1024
+    )
+    assert_clean_failure(result, db.parent, "")
+    assert "（SQLite: disk I/O error）" in result.stderr
+    assert (digest(db), tree_digest(package), sorted(p.name for p in (db.parent / "downloads").iterdir())) == before
+    assert leftovers(root) == []
+    assert len(finished_builds(db)) == 1
+
+
+def test_an_unreadable_source_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    source = tmp_path / "file" / "source.txt"
+    result = portal_build(
+        "--source", str(source), "--db", str(tmp_path / "db" / "x.db"), "--package", str(tmp_path / "pkg")
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"エラー: {source}: 読めません（Not a directory）"), result.stderr
+
+
+# -- publishing the package -------------------------------------------------------------------
+
+
+def test_files_of_others_in_the_package_survive_and_leftovers_are_cleared(project):
+    """Leftovers of killed builds (of this version and of earlier ones) go at the next build; other files stay."""
+    root, db, package = project
+    (package / "README.md").write_text("この資料について", encoding="utf-8")
+    junk = [
+        root / ".datapackage.staging-20260101T000000.000000000-dead",
+        root / ".datapackage.old-20260101T000000.000000000-dead",
+        package / ".build-abc123",
+        db.parent / ".builds" / ".staging-20260101T000000.000000000-dead",
+        db.parent / ".builds" / "29991231T000000.000000000-beef",  # finished, never published
+    ]
+    for folder in junk:
+        (folder / "data").mkdir(parents=True)
+        (folder / "data" / "kpis.csv").write_text("half,written", encoding="utf-8")
+    (db.parent / ".current.link-0a0b0c0d").symlink_to(".builds/nowhere")
+    served = os.readlink(db.parent / "current")
+    result = CliRunner().invoke(
+        main, ["build", "--source", str(paths.SOURCE), "--db", str(db), "--package", str(package)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p for p in junk if p.exists()] == [] and leftovers(root) == []
+    assert (package / "README.md").read_text(encoding="utf-8") == "この資料について"
+    assert finished_builds(db) == sorted([served.split("/")[-1], os.readlink(db.parent / "current").split("/")[-1]])
+    assert validate(package / "datapackage.json").valid
+
+
+def test_without_an_atomic_exchange_the_package_is_still_replaced_whole(project, monkeypatch):
+    """Where renameat2(RENAME_EXCHANGE) is missing the package is swapped with two renames."""
+    from portal.pipeline import build as build_module
+
+    root, db, package = project
+    monkeypatch.setattr(build_module, "_renameat2", None)
+    changed = root / "changed.txt"
+    changed.write_text(paths.SOURCE.read_text(encoding="utf-8").replace("22品   50品", "22品   60品"), encoding="utf-8")
+    build_module.build(changed, db, package)
+    assert "60品" in (package / "data" / "kpis.csv").read_text(encoding="utf-8")
+    assert validate(package / "datapackage.json").valid
+    assert leftovers(root) == []
+
+
+def test_a_package_swap_cut_off_half_way_is_rolled_back_by_the_next_build(project):
+    """Killed between the two renames of the fallback: no datapackage/, the old one aside, the new one staged.
+
+    The next build puts the old package back before it reads anything, because the
+    source it is asked to build from usually lives inside the package (sources/).
+    """
+    root, db, package = project
+    (package / "README.md").write_text("この資料について", encoding="utf-8")
+    before = tree_digest(package)
+    package.rename(root / ".datapackage.old-20260101T000000.000000000-dead")
+    shutil.copytree(root / ".datapackage.old-20260101T000000.000000000-dead", root / ".datapackage.staging-x")
+    (root / ".datapackage.staging-x" / "data" / "kpis.csv").write_text("half", encoding="utf-8")
+    source = package / "sources" / paths.SOURCE_NAME
+    result = CliRunner().invoke(main, ["build", "--source", str(source), "--db", str(db), "--package", str(package)])
+    assert result.exit_code == 0, result.output
+    assert tree_digest(package) == before
+    assert leftovers(root) == []
+
+
+def test_two_builds_do_not_interleave(project):
+    """A build waits for the lock that another build holds, and writes nothing meanwhile."""
+    root, db, package = project
+    served = os.readlink(db.parent / "current")
+    with (db.parent / ".builds" / ".lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "portal.cli", "build"]
+            + ["--source", str(paths.SOURCE), "--db", str(db), "--package", str(package)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(2.0)  # a build takes about 0.5 s
+            assert proc.poll() is None
+            assert leftovers(root) == [] and os.readlink(db.parent / "current") == served
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert err.startswith("ほかのビルドが終わるのを待っています"), err
+    assert os.readlink(db.parent / "current") != served

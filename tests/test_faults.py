@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import frictionless
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,11 +73,12 @@ def changed_source(root: Path) -> Path:
     return path
 
 
-STAGES = ["parse", "write_database", "export_package", "write_downloads", "rename", "package"]
+STAGES = ["parse", "write_database", "export_package", "write_downloads", "rename", "exchange", "link"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_build_interrupted_at_any_stage_leaves_the_last_good_one(tree, monkeypatch, stage):
+    """An exception at any stage, including after the package was swapped in, leaves the last good build."""
     root, source = tree
     before_served, before_package = served(root), package_files(root)
 
@@ -86,30 +88,22 @@ def test_a_build_interrupted_at_any_stage_leaves_the_last_good_one(tree, monkeyp
     def fail(*args, **kwargs):
         raise Interrupted(stage)
 
-    if stage == "rename":
+    if stage == "rename":  # the finished build into db/.builds/<id>
         monkeypatch.setattr(build_module.os, "rename", fail)
-    elif stage == "package":
-        real_replace = os.replace
-        calls = {"n": 0}
-
-        def replace_some(a, b):
-            calls["n"] += 1
-            if calls["n"] == 3:  # in the middle of replacing the package's files
-                raise Interrupted(stage)
-            return real_replace(a, b)
-
-        monkeypatch.setattr(build_module.os, "replace", replace_some)
+    elif stage == "exchange":
+        monkeypatch.setattr(build_module, "_exchange", fail)
+    elif stage == "link":  # after the package was swapped in: it must be swapped back
+        monkeypatch.setattr(build_module, "_link", fail)
     else:
         monkeypatch.setattr(build_module, stage, fail)
     with pytest.raises(Interrupted):
         build(changed_source(root), root / "db" / "strategy.db", root / "datapackage")
     assert served(root) == before_served
-    if stage != "package":
-        assert package_files(root) == before_package
+    assert package_files(root) == before_package
     monkeypatch.undo()
     # nothing half-built is left to be served later
-    builds = root / "db" / ".builds"
-    assert not list(builds.glob(".staging-*"))
+    assert leftovers(root) == []
+    assert len(finished_builds(root)) == 1
     conn = sqlite3.connect(root / "db" / "strategy.db")
     assert conn.execute("pragma quick_check").fetchone() == ("ok",)
     # and the next build works
@@ -117,53 +111,143 @@ def test_a_build_interrupted_at_any_stage_leaves_the_last_good_one(tree, monkeyp
     assert package_files(root) == before_package
 
 
-def test_a_killed_build_process_leaves_a_whole_database(tree):
-    root, source = tree
+def leftovers(root: Path) -> list[Path]:
+    """Staging folders, old packages and half-made links that a build may leave in a project tree."""
+    return [
+        *root.glob(".datapackage.*"),
+        *root.glob("datapackage/.build-*"),
+        *root.glob("db/.builds/.staging-*"),
+        *root.glob("db/.*.link-*"),
+    ]
+
+
+def finished_builds(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "db" / ".builds").iterdir() if not p.name.startswith("."))
+
+
+def kpi_count(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("select count(*) from kpis").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def state_of(root: Path) -> tuple[str, dict]:
+    """What a kill may leave: the served database's digest and the package's files."""
+    return digest(root / "db" / "strategy.db"), package_files(root)
+
+
+def build_command(root: Path, source: Path) -> list[str]:
+    return [sys.executable, "-m", "portal.cli", "build", "--source", str(source)] + [
+        "--db",
+        str(root / "db" / "strategy.db"),
+        "--package",
+        str(root / "datapackage"),
+    ]
+
+
+def timed_build(root: Path, source: Path) -> dict[str, float]:
+    """Run one build to its end and note when its stages began, seen from outside (seconds after the start)."""
+    marks: dict[str, float] = {}
+    served_before = os.readlink(root / "db" / "current")
+    start = time.monotonic()
+    proc = subprocess.Popen(build_command(root, source), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None:
+        now = time.monotonic() - start
+        if "database" not in marks and any((root / "db" / ".builds").glob(".staging-*")):
+            marks["database"] = now
+        if "package" not in marks and any(root.glob(".datapackage.staging-*")):
+            marks["package"] = now
+        if "published" not in marks and os.readlink(root / "db" / "current") != served_before:
+            marks["published"] = now
+        time.sleep(0.001)
+    marks["exit"] = time.monotonic() - start
+    assert proc.returncode == 0
+    return marks
+
+
+@pytest.mark.slow
+def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_database(tree):
+    """SIGKILL at 20 moments spread over the whole build: the package validates and the database is whole each time.
+
+    The builds alternate between two sources whose packages differ, so every
+    kill interrupts a build that really replaces the package.  The kill times
+    are stratified over a measured build (one in each twentieth of it), so
+    that parsing, writing the database, writing the package and publishing
+    are all hit (the test prints what each kill left); after a kill the project holds the old build or the new one,
+    never a mix inside the database or inside the package.
+    """
+    root, _ = tree
     db = root / "db" / "strategy.db"
-    good = {digest(db)}
-    rng = random.Random(2026)
-    changed = changed_source(root)
-    for _ in range(6):
+    real = root / "real.txt"
+    shutil.copyfile(paths.SOURCE, real)
+    sources = {"changed": changed_source(root), "real": real}
+    states: dict[str, tuple[str, dict]] = {}
+    timings = []
+    for name in ("changed", "real", "changed", "real"):
+        timings.append(timed_build(root, sources[name]))
+        state = state_of(root)
+        assert states.setdefault(name, state) == state  # the build is deterministic
+    assert states["changed"][0] != states["real"][0] and states["changed"][1] != states["real"][1]
+    length = sum(t["exit"] for t in timings) / len(timings)
+    rng = random.Random(15)
+    # one kill in each twentieth of 1.2 builds: a killed build starts by clearing what the last one left, and the
+    # machine is shared, so a build may take longer than measured; the last kills let some builds finish
+    delays = [(k + rng.random()) / 20 * length * 1.2 for k in range(20)]
+    rng.shuffle(delays)
+    outcomes = []
+    on_disk = "real"
+    for delay in delays:
+        target = "changed" if on_disk == "real" else "real"
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "portal.cli",
-                "build",
-                "--source",
-                str(changed),
-                "--db",
-                str(db),
-                "--package",
-                str(root / "datapackage"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            build_command(root, sources[target]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.3, 2.0))
+        time.sleep(delay)
+        killed = proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        report = frictionless.validate(root / "datapackage" / "datapackage.json")
+        assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
         conn = sqlite3.connect(db)
         assert conn.execute("pragma quick_check").fetchone() == ("ok",)
         conn.close()
         manifest = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))
         served_db = next(f for f in manifest["files"] if f["name"] == "strategy.db")
-        assert served_db["sha256"] == digest(root / "db" / "downloads" / "strategy.db")
-        good.add(digest(db))
-    assert len(good) <= 2  # the old build or the new one, nothing in between
+        assert served_db["sha256"] == digest(root / "db" / "downloads" / "strategy.db") == digest(db)
+        db_digest, package = state_of(root)
+        db_is = [name for name, state in states.items() if state[0] == db_digest]
+        package_is = [name for name, state in states.items() if state[1] == package]
+        assert db_is and package_is  # the database and the package are each one build's, whole
+        assert {db_is[0], package_is[0]} <= {on_disk, target}
+        outcomes.append((round(delay, 3), killed, db_is[0] == target, package_is[0] == target, len(leftovers(root))))
+        on_disk = package_is[0]
+    print(f"\nbuild {length:.3f} s; after each kill (delay s, killed, new database, new package, leftovers on disk):")
+    print("\n".join(map(str, sorted(outcomes))))
+    # the kills reached both sides of the publication, and some cut off a build while it was writing
+    assert any(not new_db and not new_pkg for _, _, new_db, new_pkg, _ in outcomes)
+    assert any(new_pkg for _, _, _, new_pkg, _ in outcomes)
+    assert any(n for *_, n in outcomes)
+    # the next build clears what the killed ones left
+    subprocess.run(build_command(root, real), check=True, capture_output=True)
+    assert state_of(root) == states["real"]
+    assert leftovers(root) == []
+    assert len(finished_builds(root)) == build_module.KEEP_BUILDS
 
 
 def test_twenty_rebuilds_while_a_reader_checks_the_served_file(tree):
     root, source = tree
     db = root / "db" / "strategy.db"
+    expected = kpi_count(db)  # from the first build: another change to the parser may add indicators
     stop = threading.Event()
     checks: list[str] = []
+    counts: list[int] = []
 
     def reader():
         while not stop.is_set():
             conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             checks.append(conn.execute("pragma quick_check").fetchone()[0])
-            assert conn.execute("select count(*) from kpis").fetchone()[0] == 33
+            counts.append(conn.execute("select count(*) from kpis").fetchone()[0])
             conn.close()
 
     t = threading.Thread(target=reader)
@@ -175,7 +259,9 @@ def test_twenty_rebuilds_while_a_reader_checks_the_served_file(tree):
         stop.set()
         t.join()
     assert checks and set(checks) == {"ok"}
-    assert len(list((root / "db" / ".builds").iterdir())) <= 2
+    assert counts and set(counts) == {expected}
+    assert expected > 0
+    assert len(finished_builds(root)) <= 2
 
 
 def test_the_server_picks_up_a_new_build(tree, tmp_path):

@@ -58,7 +58,7 @@ def test_kpi_list(client):
 
 
 def kpi_id(app, name, version):
-    store = app.extensions["store"].current()
+    store = app.extensions["build"].get().data
     return next(k["id"] for k in store.table("kpis") if k["name"] == name and k["version_id"] == version)
 
 
@@ -86,7 +86,7 @@ def test_kpi_life_across_versions(app, client):
 
 def test_changes_page_with_character_diff(client):
     body = text(client.get("/changes/"))
-    assert body.count('class="change"') == 17
+    assert body.count('class="change"') == 18
     assert re.search(r'<del class="diff"><span class="visually-hidden">［削除］</span>づくり</del>', body)
     assert re.search(r'<ins class="diff"><span class="visually-hidden">［追加］</span>デジタル</ins>環境の整備', body)
     # the whitespace-only difference 「平成 26 年 11 月」/「平成 26年 11月」 is not highlighted

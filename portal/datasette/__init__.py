@@ -1,20 +1,29 @@
-"""Datasette under /data/: configuration, Japanese metadata from the Table Schema, and small plugins."""
+"""Datasette under /data/: configuration, and the one instance per build that serves it.
+
+Datasette's behaviour for the portal lives in its plugin hooks (the modules
+beside this one, registered as `datasette` entry points in pyproject.toml):
+connection.py (limits and search), templates.py (Japanese page furniture),
+errors.py (Japanese error pages) and guard.py (what a request may ask).
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from datasette.app import Datasette
-from datasette.plugins import pm
 
-from .. import paths
-from . import plugin
+from ..current import CurrentBuild
 from .metadata import metadata
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/data"
 DATABASE = "strategy"
 
 SETTINGS = {
+    # Datasette is not mounted: it sees the whole path and removes this prefix itself
     "base_url": PREFIX + "/",
     # facet suggestions cost more than the page itself; the useful facets are configured per table
     "suggest_facets": False,
@@ -34,11 +43,8 @@ SETTINGS = {
 
 def make_datasette(db_path: Path) -> Datasette:
     """A Datasette serving db_path (opened immutable) as the database "strategy"."""
-    if not pm.is_registered(plugin):
-        pm.register(plugin, name="sunagawa_portal")
-    # our handle_exception replaces Datasette's, which logs every error with its local variables
-    if pm.get_plugin("datasette.handle_exception") is not None:
-        pm.unregister(name="datasette.handle_exception")
+    from .. import paths
+
     if Path(db_path).stem != DATABASE:
         raise ValueError(f"the database file must be named {DATABASE}.db: {db_path}")
     return Datasette(
@@ -46,5 +52,109 @@ def make_datasette(db_path: Path) -> Datasette:
         metadata=metadata(),
         settings=SETTINGS,
         template_dir=str(paths.TEMPLATES / "datasette"),
-        static_mounts=[("portal-static", str(paths.ROOT / "portal" / "web" / "static"))],
     )
+
+
+async def start(ds: Datasette) -> None:
+    """Make a Datasette ready before its first request: its startup hooks, and the table counts it shows.
+
+    Datasette runs these itself on its first request, but requests arriving
+    meanwhile would find it half-started.
+    """
+    await ds.invoke_startup()
+    for db in ds.databases.values():
+        if not db.is_mutable:
+            await db.table_counts(limit=3_600_000)
+
+
+def close(ds: Datasette) -> None:
+    """Release a Datasette's database files and SQL threads."""
+    for db in ds.databases.values():
+        db.close()
+    if ds.executor is not None:
+        ds.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _Instance:
+    """One build's Datasette, with the number of requests it is answering."""
+
+    def __init__(self, key: str, ds: Datasette):
+        self.key = key
+        self.ds = ds
+        self.app = ds.app()
+        self.active = 0
+        self.retired = False
+
+    def release(self) -> None:
+        if self.retired and self.active == 0:
+            close(self.ds)
+
+
+class DataApp:
+    """Datasette for the current build.
+
+    A new build gets a new Datasette (the file is opened immutable), started
+    before it answers; the old one is closed when its last request is done.
+    """
+
+    def __init__(self, builds: CurrentBuild):
+        self.builds = builds
+        self._instance: _Instance | None = None
+        self._lock = None
+
+    async def instance(self) -> _Instance:
+        """The started Datasette of the current build."""
+        import asyncio
+
+        build = self.builds.get()
+        if self._instance is not None and self._instance.key == build.key:
+            return self._instance
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._instance is None or self._instance.key != build.key:
+                ds = make_datasette(build.db)
+                await start(ds)
+                old, self._instance = self._instance, _Instance(build.key, ds)
+                if old is not None:
+                    old.retired = True
+                    old.release()
+        return self._instance
+
+    def shutdown(self) -> None:
+        if self._instance is not None:
+            self._instance.retired = True
+            self._instance.release()
+
+    async def __call__(self, scope, receive, send):
+        """Datasette sees the path without /data, as behind a proxy, and base_url puts it back in its links."""
+        instance = await self.instance()
+        raw = scope.get("raw_path") or scope["path"].encode()
+        inner = dict(scope, path=scope["path"][len(PREFIX) :] or "/", raw_path=raw[len(PREFIX) :] or b"/", root_path="")
+
+        async def send_prefixed(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, prefixed(v) if k.lower() == b"location" else v) for k, v in message.get("headers", [])]
+                message = dict(message, headers=headers)
+            await send(message)
+
+        instance.active += 1
+        try:
+            await instance.app(inner, receive, send_prefixed)
+        finally:
+            instance.active -= 1
+            instance.release()
+
+
+def prefixed(location: bytes) -> bytes:
+    """A redirect of Datasette's, kept on this site and under /data.
+
+    Datasette builds some redirects from the path it was given, which lacks
+    the prefix: 「/strategy/kpis/」 → 「/strategy/kpis」.  A path that came as
+    「//example.com/」 must not leave the site.
+    """
+    parts = urlsplit(location.decode("latin-1"))
+    path = parts.path or "/"
+    if not (path == PREFIX or path.startswith(PREFIX + "/")):
+        path = PREFIX + "/" + path.lstrip("/")
+    return (path + ("?" + parts.query if parts.query else "")).encode("latin-1")

@@ -14,7 +14,8 @@ LATEST = 2
 
 
 def data() -> Data:
-    return current_app.extensions["store"].current()
+    """The rows of the build being served."""
+    return current_app.extensions["build"].get().data
 
 
 def version_param(name: str = "v") -> int:
@@ -28,10 +29,12 @@ def version_param(name: str = "v") -> int:
 
 
 def int_param(name: str, allowed: set[int]) -> int | None:
+    """A small whole number from the URL that must be one of `allowed`; 400 for anything else."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or int(raw) not in allowed:
+    # ASCII digits only, and few of them: 「²」 is a digit to str.isdigit() and 5,000 digits overflow int()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) not in allowed:
         abort(400, description=f"URL の「{name}」の値「{raw[:20]}」は使えません。")
     return int(raw)
 

@@ -3,58 +3,30 @@
 from __future__ import annotations
 
 import json
-import os
-import threading
 from pathlib import Path
-from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request
 
-from ..pipeline.downloads import DB_NAME, FORMATS, MANIFEST, ZIP_NAME
+from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME
 from ..pipeline.export import DESCRIPTOR
 from ..pipeline.schema import package_meta, tables
 from .common import citation
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
-#: browsers and CDNs may reuse a file for a minute, then ask again with its ETag (the file's sha256)
-CACHE_CONTROL = "public, max-age=60, must-revalidate"
 PORTAL_NAME = "砂川市 総合戦略オープンデータポータル"
 
 
-class Manifest:
-    """The current build's manifest.json, read again when the downloads link points to a new build."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._value: dict | None = None
-
-    def get(self, folder: Path) -> dict:
-        real = os.path.realpath(folder)
-        path = Path(real) / MANIFEST
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            abort(503, description="ダウンロード用のファイルがまだ作られていません。portal build を実行してください。")
-        key = (real, st.st_mtime_ns, st.st_size)
-        if key != self._key:
-            with self._lock:
-                value = json.loads(path.read_text(encoding="utf-8"))
-                value["folder"] = real
-                value["by_name"] = {f["name"]: f for f in value["files"]}
-                self._value, self._key = value, key
-        return self._value
-
-
-_manifest = Manifest()
-
-
 def manifest() -> dict:
-    return _manifest.get(current_app.config["DOWNLOADS"])
+    """The current build's download manifest; 503 when the build has no downloads."""
+    m = current_app.extensions["build"].get().manifest
+    if not m["files"]:
+        abort(503, description="ダウンロード用のファイルがまだ作られていません。portal build を実行してください。")
+    return m
 
 
 def absolute(path: str) -> str:
+    """An absolute URL of the portal: its origin is the configured public one (the Host header is pinned to it)."""
     return request.url_root.rstrip("/") + path
 
 
@@ -185,33 +157,7 @@ def api():
 
 @bp.get("/dcat.jsonld")
 def dcat_jsonld():
-    response = current_app.response_class(
+    return current_app.response_class(
         json.dumps(dcat(manifest()), ensure_ascii=False, indent=1),
         mimetype="application/ld+json",
     )
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response
-
-
-@bp.get("/<path:name>")
-def file(name: str):
-    m = manifest()
-    entry = m["by_name"].get(name)
-    if entry is None:
-        abort(404)
-    path = Path(m["folder"]) / entry["name"]
-    response = send_file(
-        path,
-        as_attachment=True,
-        download_name=entry["name"],
-        conditional=True,
-        etag=entry["sha256"],
-        max_age=60,
-        mimetype=entry["media_type"].split(";")[0],
-    )
-    response.headers["Content-Type"] = entry["media_type"]
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{entry['name']}\"; filename*=UTF-8''{quote(entry['name'])}"
-    )
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response

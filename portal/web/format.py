@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from ..pipeline.schema import labels
+
 #: how a unit is shown (the data stores "%"; the document writes 「％」)
 UNIT_DISPLAY = {"%": "％"}
 
-CHANGE_TYPES = {
-    "text_modified": "文言の修正",
-    "text_added": "文の追加",
-    "text_removed": "文の削除",
-    "project_added": "事業の追加",
-    "project_removed": "事業の削除",
-    "project_replaced": "事業の名称変更・置き換え",
-    "project_modified": "事業の内容の修正",
-    "kpi_added": "指標の追加",
-    "kpi_removed": "指標の削除",
-    "kpi_modified": "指標の変更",
-    "related_project_added": "関連事業の追加",
-    "related_project_removed": "関連事業の削除",
-}
-
-KPI_KINDS = {"numerical_goal": "数値目標", "kpi": "KPI（重要業績評価指標）"}
+#: the Japanese labels of the codes, from the Table Schema (tables.yaml)
+CHANGE_TYPES = labels("changes", "change_type")
+KPI_KINDS = labels("kpis", "kind")
 
 
 def number(value) -> str:

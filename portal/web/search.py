@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..search import MAX_QUERY, SEARCHABLE, match_query, terms
-from .common import citation, data
+from .common import citation
 from .store import connect
 
 bp = Blueprint("search", __name__)
@@ -42,10 +42,11 @@ def search():
     total = 0
     first_change: dict[int, int] = {}
     if terms(q):
-        d = data()
+        build = current_app.extensions["build"].get()
+        d = build.data
         for c in d.table("changes"):
             first_change.setdefault(c["reason_id"], c["id"])
-        conn = connect(current_app.config["DB"])
+        conn = connect(build.db)
         try:
             for table in SEARCHABLE:
                 ids = search_ids(conn, table, q)

@@ -1,14 +1,12 @@
 """Everything the pages show, read once per build from the database.
 
-The database changes only when `portal build` replaces the file, so the rows
-are kept in memory and read again only when the file is a different one.
+The database changes only when `portal build` publishes a new build, so the
+rows are kept in memory with the build (portal.current) and read once.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,26 +68,3 @@ def load(path: Path) -> Data:
             if c[f"{side}_id"] is not None:
                 data.changes_by_element.setdefault((c["element_table"], side, c[f"{side}_id"]), []).append(c)
     return data
-
-
-class Store:
-    """The current Data, reloaded when the database file is replaced by a new build."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._stamp: tuple | None = None
-        self._data: Data | None = None
-
-    def _file_stamp(self) -> tuple:
-        st = os.stat(self.path)
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-    def current(self) -> Data:
-        stamp = self._file_stamp()
-        if stamp != self._stamp:
-            with self._lock:
-                if stamp != self._stamp:
-                    self._data = load(self.path)
-                    self._stamp = stamp
-        return self._data

@@ -1,0 +1,49 @@
+"""The portal's error page, for every part of it: Flask, Datasette and the ASGI layer.
+
+One template (templates/errors/error.html) with Jinja's autoescape, so a value
+taken from the request can never become markup.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from . import paths
+
+#: status → (title, what the visitor can do)
+MESSAGES = {
+    400: ("リクエストに誤りがあります", "URL の指定を確かめてください。"),
+    403: ("このページは表示できません", "このページへのアクセスは許可されていません。"),
+    404: ("ページが見つかりません", "URL が間違っているか、ページが移動した可能性があります。"),
+    405: ("この方法では利用できません", "このページは表示（GET）のみ利用できます。"),
+    406: ("この形式では提供していません", "URL の拡張子や形式の指定を確かめてください。"),
+    412: ("条件に合いません", "指定された条件（If-Match など）に合わないため、送りませんでした。"),
+    413: ("送信された内容が大きすぎます", "このポータルは送信を受け付けていません。"),
+    414: ("URL が長すぎます", "URL を短くしてください（検索語や条件を減らしてください）。"),
+    416: ("指定された範囲がありません", "ファイルの大きさを超える範囲が指定されました。"),
+    429: ("混み合っています", "数秒おいてから、もう一度お試しください。"),
+    431: ("リクエストのヘッダーが大きすぎます", "ブラウザーの Cookie などを減らしてから、もう一度お試しください。"),
+    500: ("サーバーで問題が起きました", "時間をおいてもう一度お試しください。"),
+    503: ("ただいま混み合っています", "しばらくしてから、もう一度お試しください。"),
+}
+
+
+def error_context(
+    status: int, detail: str | None = None, back: str | None = None, detail_en: str | None = None
+) -> dict:
+    """What errors/error.html needs for a status: a Japanese title and hint, and optional details."""
+    title, hint = MESSAGES.get(status) or (MESSAGES[500] if status >= 500 else MESSAGES[400])
+    return {"status": status, "title": title, "hint": hint, "detail": detail, "detail_en": detail_en, "back": back}
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(paths.TEMPLATES)), autoescape=select_autoescape(default=True))
+
+
+def error_html(status: int, detail: str | None = None, back: str | None = None, detail_en: str | None = None) -> bytes:
+    """The error page as bytes, for the parts of the portal that are not Flask."""
+    context = error_context(status, detail, back, detail_en)
+    return _environment().get_template("errors/error.html").render(context).encode()
