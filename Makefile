@@ -1,10 +1,12 @@
 # 砂川市 総合戦略オープンデータポータル
-#   make serve  — set up, build the data if needed, serve at http://127.0.0.1:8000/
-#   make test   — set up and run every test
+#   make serve  — set up, build the data if needed, serve at http://127.0.0.1:8000/ (PORT=8080 HOST=0.0.0.0 to change)
+#   make test   — set up, check the code's style and run every test
 #   make build  — rebuild db/strategy.db and datapackage/ from the source document
 #   make bench  — measure speed (see README)
 
 PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -14,7 +16,7 @@ PIPELINE := $(wildcard portal/pipeline/*.py portal/pipeline/*.yaml)
 
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: setup build serve test bench browser clean a11y-report
+.PHONY: setup build serve test bench tools clean a11y-report
 
 setup: $(STAMP)
 
@@ -32,21 +34,24 @@ build: $(STAMP)
 	$(BIN)/portal build
 
 serve: $(DB)
-	$(BIN)/portal serve
+	$(BIN)/portal serve --host $(HOST) --port $(PORT)
 
-# browser tests: Debian's chromium + fonts-noto-cjk (installed when run as root) and axe-core from npm
-browser:
-	@scripts/ensure-browser.sh
+# test tools: Debian's chromium + fonts-noto-cjk and nginx (installed when run as root), axe-core from npm
+tools:
+	@scripts/ensure-test-tools.sh
 
 $(NODE_DEPS): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "!!! npm がないため axe-core を入れられません / npm missing: browser tests will be skipped" >&2; fi
 
-test: $(STAMP) browser $(NODE_DEPS)
-	$(BIN)/python -m pytest
+test: $(STAMP) tools $(NODE_DEPS)
+	$(BIN)/ruff check portal tests scripts
+	$(BIN)/ruff format --check portal tests scripts
+	@start=$$(date +%s); $(BIN)/python -m pytest --durations=5; status=$$?; \
+	  echo "テストの所要時間 / test wall time: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # run the browser tests and record their accessibility results for the /accessibility page
-a11y-report: $(STAMP) browser $(NODE_DEPS)
+a11y-report: $(STAMP) tools $(NODE_DEPS)
 	PORTAL_A11Y_RECORD=1 PORTAL_REQUIRE_BROWSER=1 $(BIN)/python -m pytest tests/test_browser.py -q
 
 bench: $(DB)

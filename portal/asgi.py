@@ -62,7 +62,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         data.shutdown()
 
     routes = [
-        Route(PREFIX, lambda request: RedirectResponse(PREFIX + "/", 301)),
+        Route(PREFIX, RedirectResponse(PREFIX + "/", 301)),
         Mount(PREFIX + "/-/static", compressed(StaticFiles(directory=Path(datasette.__file__).parent / "static"))),
         Mount(PREFIX, compressed(data)),
         Mount("/static", compressed(StaticFiles(directory=paths.STATIC))),
@@ -71,7 +71,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         Mount("/", pages),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
-    return Front(SecurityHeaders(app, policy()), base_url or os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL)
+    return SecurityHeaders(Front(app, base_url or os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL), policy())
 
 
 def from_environment():

@@ -39,7 +39,12 @@ SCENARIOS = [
     ("ds_table_fresh", "Datasette：KPI の表（毎回ちがう条件）", "/data/strategy/kpis?id__gt=-__N__"),
     ("ds_json", "Datasette：KPI の JSON", "/data/strategy/kpis.json?_shape=array"),
     ("csv", "ダウンロード：kpis.csv", "/downloads/kpis.csv"),
+    ("zip", "ダウンロード：データパッケージ一式（zip）", "/downloads/strategy-datapackage.zip"),
 ]
+
+#: pages whose size is reported as sent plainly and gzip-compressed
+SIZES = ["/goals/3", "/kpis/", "/changes/", "/downloads/dictionary", "/data/strategy/kpis", "/data/strategy/kpis.json",
+         "/static/portal.css", "/data/-/static/app.css"]  # fmt: skip
 
 # a wrk script that puts a new number in each request, so no response can come from a cache
 FRESH_LUA = """
@@ -168,6 +173,20 @@ def overload(base: str, seconds: int = DURATION * 2) -> dict:
     }
 
 
+def sizes(base: str) -> dict:
+    """Bytes of each page as sent without and with gzip."""
+    from urllib.request import Request
+
+    out = {}
+    for path in SIZES:
+        plain = urlopen(Request(base + path, headers={"Accept-Encoding": "identity"}), timeout=30).read()
+        with urlopen(Request(base + path, headers={"Accept-Encoding": "gzip"}), timeout=30) as r:
+            packed = r.read()  # urllib does not decompress: these are the bytes sent
+            encoding = r.headers.get("content-encoding")
+        out[path] = {"plain_bytes": len(plain), "sent_bytes": len(packed), "encoding": encoding}
+    return out
+
+
 def time_build() -> dict:
     """Seconds for `portal build` (into a scratch copy) and for only importing what it uses."""
     work = Path(tempfile.mkdtemp(prefix="bench-build-"))
@@ -237,6 +256,8 @@ def main() -> int:
                 row["ratio_to_static"] = round(row["requests_per_s"] / static, 3) if static else None
             rows["overload"] = overload(base)
             results["workers"][str(workers)] = {"scenarios": rows, "rss_kb_after": rss_kb(proc.pid)}
+            if workers == 1:
+                results["sizes"] = sizes(base)
         finally:
             stop(proc)
     results["build"] = time_build()
@@ -268,6 +289,9 @@ def report(results: dict) -> str:
             )
         lines.append(f"{'  SQL answers during overload':<40} {workers:>7} {o['sql_answers']}")
         lines.append(f"{'  server memory after (RSS, MB)':<40} {workers:>7} {data['rss_kb_after'] / 1024:>9.0f}")
+    lines.append(f"\n{'page':<40} {'plain bytes':>12} {'gzip bytes':>12}")
+    for path, size in results["sizes"].items():
+        lines.append(f"{path:<40} {size['plain_bytes']:>12,} {size['sent_bytes']:>12,}")
     b = results["build"]
     lines.append(f"\nportal build: {b['build_s']:.2f} s; importing its libraries only: {b['import_only_s']:.2f} s")
     return "\n".join(lines)

@@ -63,16 +63,23 @@ def raise_fd_limit() -> int:
 class Limits:
     max_connections: int  #: beyond this, a connection is answered 503
     hard_limit: int  #: beyond this, a connection is dropped at once
+    backlog: int  #: connections accepted in one go (asyncio accepts up to this many before any is looked at)
     header_timeout: float  #: seconds a connection may take to send a request's headers
 
 
 @cache
 def limits() -> Limits:
-    """This worker's limits, from `portal serve`'s options (passed in the environment to every worker)."""
-    fds = raise_fd_limit()
-    wanted = int(os.environ.get("PORTAL_MAX_CONNECTIONS", MAX_CONNECTIONS))
-    cap = max(1, min(wanted, (fds - SPARE_FDS) // 2))
-    return Limits(cap, max(cap, fds - SPARE_FDS), float(os.environ.get("PORTAL_HEADER_TIMEOUT", HEADER_TIMEOUT)))
+    """This worker's limits, from `portal serve`'s options (passed in the environment to every worker).
+
+    The descriptors a worker may hold are shared out so that it never runs
+    out of them: one accept burst (the backlog) twice over, the connections up
+    to the hard limit, and a spare for files.
+    """
+    usable = raise_fd_limit() - SPARE_FDS
+    backlog = max(8, min(2048, usable // 8))
+    hard = max(1, usable - 2 * backlog)
+    cap = max(1, min(int(os.environ.get("PORTAL_MAX_CONNECTIONS", MAX_CONNECTIONS)), hard // 2))
+    return Limits(cap, hard, backlog, float(os.environ.get("PORTAL_HEADER_TIMEOUT", HEADER_TIMEOUT)))
 
 
 class PortalH11Protocol(H11Protocol):
@@ -149,7 +156,6 @@ def run(
     forwarded_allow_ips: str | None = None,
 ) -> None:
     """Serve portal.asgi (database PORTAL_DB, limits PORTAL_MAX_CONNECTIONS, PORTAL_HEADER_TIMEOUT) until interrupted."""
-    raise_fd_limit()  # before the workers start: they inherit it
     config = TcpConfig(
         "portal.asgi:from_environment",
         factory=True,
@@ -163,6 +169,7 @@ def run(
         forwarded_allow_ips=forwarded_allow_ips,
         access_log=False,
         log_level="warning",
+        backlog=limits().backlog,  # the open-file limit is raised here, before the workers start: they inherit it
     )
     sock = config.bind_socket()
     on_ready()

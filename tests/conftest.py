@@ -49,13 +49,14 @@ def free_port() -> int:
 
 
 class LiveServer(str):
-    """The base URL of a running `portal serve`, with the server's process id."""
+    """The base URL of a running `portal serve`, with the server's process id and log file."""
 
     pid: int
+    log: Path
 
 
-def start_server(db, log_path):
-    """Start `portal serve` on a free port; return (process, LiveServer, log file)."""
+def start_server(db, log_path, *options: str, preexec_fn=None):
+    """Start `portal serve` on a free port with extra `options`; return (process, LiveServer, log file)."""
     import os
     import subprocess
     import sys
@@ -66,13 +67,15 @@ def start_server(db, log_path):
     port = free_port()
     log_fh = open(log_path, "wb")  # noqa: SIM115 - closed by stop_server()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(db)],
+        [sys.executable, "-m", "portal.cli", "serve", "--port", str(port), "--db", str(db), *options],
         env=dict(os.environ),
         stdout=log_fh,
         stderr=subprocess.STDOUT,
+        preexec_fn=preexec_fn,
     )
     base = LiveServer(f"http://127.0.0.1:{port}")
     base.pid = proc.pid
+    base.log = Path(log_path)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -101,3 +104,62 @@ def live_server(built, tmp_path_factory):
     proc, base, log_fh = start_server(built.db, tmp_path_factory.mktemp("server") / "server.log")
     yield base
     stop_server(proc, log_fh)
+
+
+#: the public origin the in-process portal is configured with
+ORIGIN = "http://127.0.0.1:8000"
+
+
+class InProcess:
+    """A synchronous client of an ASGI app in this process, through httpx's ASGI transport.
+
+    The app runs on an event loop of its own thread, as it would in a server,
+    so one session can share it; .get() and .request() behave as httpx.Client's.
+    """
+
+    def __init__(self, app, base_url: str):
+        import asyncio
+        import threading
+
+        import httpx
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, timeout=30)
+
+    def request(self, method: str, url: str, **kwargs):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(self.client.request(method, url, **kwargs), self.loop).result()
+
+    def get(self, url: str, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.client.aclose(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+
+@pytest.fixture(scope="session")
+def portal(built):
+    """The whole portal (pages, Datasette, files) in this process.
+
+    With PORTAL_TEST_URL set, the same tests run against that server instead
+    (for example a `portal serve` of an older version, to see them fail there).
+    """
+    import os
+
+    import httpx
+
+    from portal.asgi import create_app
+
+    external = os.environ.get("PORTAL_TEST_URL")
+    client = (
+        httpx.Client(base_url=external, timeout=30) if external else InProcess(create_app(built.db, ORIGIN), ORIGIN)
+    )
+    yield client
+    client.close()

@@ -17,6 +17,8 @@ import pytest
 
 from portal import paths
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = paths.ROOT / "test-artifacts"

@@ -47,6 +47,12 @@ def personal(scope) -> bool:
     return _header(scope, b"cookie") is not None or _header(scope, b"authorization") is not None
 
 
+async def _status_only(send, status: int, etag: bytes) -> None:
+    headers = [(b"etag", etag), (b"cache-control", CACHE_CONTROL), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 class Conditional:
     """ETag, 304 and the response cache around one build's Datasette."""
 
@@ -61,16 +67,13 @@ class Conditional:
         url = (scope.get("raw_path") or scope["path"].encode()) + b"?" + scope.get("query_string", b"")
         tag = hashlib.sha256(f"{self.seed}|{code_digest()}|".encode() + url).hexdigest()[:32]
         etag = quote_etag(tag, weak=True).encode()
-        wanted = _header(scope, b"if-none-match")
-        if wanted is not None and parse_etags(wanted.decode("latin-1")).contains_weak(tag):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": [(b"etag", etag), (b"cache-control", CACHE_CONTROL)],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
+        if_match = _header(scope, b"if-match")
+        if if_match is not None and not parse_etags(if_match.decode("latin-1")).is_strong(tag):
+            await _status_only(send, 412, etag)
+            return
+        if_none_match = _header(scope, b"if-none-match")
+        if if_none_match is not None and parse_etags(if_none_match.decode("latin-1")).contains_weak(tag):
+            await _status_only(send, 304, etag)
             return
         key = (self.seed, url) if len(url) <= MAX_KEY_BYTES and scope["method"] == "GET" else None
         kept = _cache.get(key) if key else None

@@ -1,0 +1,299 @@
+"""The one origin as an attacker and a careful client try it: every request answered safely, in Japanese.
+
+These run against the whole portal in this process (conftest.portal); with
+PORTAL_TEST_URL set they run against a real server instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import quote
+
+import pytest
+
+from .conftest import ORIGIN
+
+JAPANESE_ERROR = re.compile(
+    r"(リクエストに誤りがあります|ページが見つかりません|このページは表示できません|この方法では利用できません|URL が長すぎます)"
+)
+
+
+def is_html(r) -> bool:
+    return r.headers.get("content-type", "").startswith("text/html")
+
+
+def japanese_error(r) -> bool:
+    if is_html(r):
+        return '<html lang="ja">' in r.text and bool(JAPANESE_ERROR.search(r.text))
+    return r.json()["ok"] is False and r.json()["status"] == r.status_code
+
+
+# -- 1. Datasette's diagnostic pages, however the path is written -------------------------------------------------
+
+DIAGNOSTIC = ["versions.json", "settings.json", "plugins.json", "threads.json", "databases.json", "messages",
+              "allow-debug", "permissions", "actor.json", "metadata.json", "config.json"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/data/data/-/{page}" for page in DIAGNOSTIC]
+    + [f"/data/-/{page}" for page in DIAGNOSTIC]
+    + [
+        "/data/%2D/versions.json",
+        "/data/%2d/versions",
+        "/data/data/%2D/versions.json",
+        "/data/data/strategy/kpis",
+        "/data/data/strategy.json?sql=select+1",
+        "/data/-//versions.json",
+    ],  # fmt: skip
+)
+def test_diagnostic_pages_are_hidden_however_the_path_is_written(portal, built, path):
+    r = portal.get(path)
+    assert r.status_code == 404, (path, r.status_code)
+    assert japanese_error(r)
+    text = r.text.lower()
+    for leak in ("uvicorn", "sqlite_version", "num_sql_threads", "python", ".builds", str(built.db.parent).lower()):
+        assert leak not in text, (path, leak)
+
+
+# -- 2. The Host header --------------------------------------------------------------------------------------------
+
+URL_PAGES = ["/downloads/dcat.jsonld", "/downloads/", "/downloads/api", "/data/strategy/kpis", "/data/strategy/kpis.json?_size=2",
+             "/data/strategy/kpis.csv?_size=2&_dl=1", "/", "/data/"]  # fmt: skip
+
+
+def test_a_forged_host_header_reaches_no_response_and_no_kept_copy(portal):
+    for path in URL_PAGES:
+        r = portal.get(path, headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+        assert "evil.example" not in r.text and "evil.example" not in str(r.headers), path
+    for path in URL_PAGES:
+        r = portal.get(path)
+        assert r.status_code == 200, path
+        assert "evil.example" not in r.text and "evil.example" not in str(r.headers), path
+    dcat = portal.get("/downloads/dcat.jsonld").json()
+    urls = re.findall(r'"(https?://[^"]+)"', json.dumps(dcat))
+    own = [u for u in urls if "/downloads/" in u]
+    assert own and all(u.startswith(ORIGIN + "/downloads/") for u in own)
+    assert (
+        portal.get("/data/strategy/kpis.json?_size=2")
+        .json()["next_url"]
+        .startswith(ORIGIN + "/data/strategy/kpis.json?")
+    )
+
+
+# -- 3. and 4. What one request may cost ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/data/strategy/kpis?x=", "/goals/1?x=", "/downloads/kpis.csv?x=", "/static/portal.css?x="]
+)
+def test_an_overlong_url_is_414_in_japanese(portal, path):
+    r = portal.get(path + "a" * 50_000)
+    assert r.status_code == 414 and "URL が長すぎます" in r.text
+    assert "content-security-policy" in r.headers
+
+
+def test_kept_responses_stay_within_their_byte_budget(portal):
+    from portal.datasette import caching
+
+    pad = "a" * 1900
+    for i in range(400):
+        assert portal.get(f"/data/strategy/units.json?_size=1&n={i}&pad={pad}").status_code == 200
+    if not hasattr(portal, "loop"):
+        pytest.skip("the cache is inside the server process")
+    assert caching._cache.currsize <= caching.CACHE_BYTES
+    assert all(len(url) <= caching.MAX_KEY_BYTES for _, url in caching._cache)
+
+
+@pytest.mark.parametrize("n", [500, 2000])
+def test_repeated_facets_are_refused_at_once(portal, n):
+    start = time.monotonic()
+    r = portal.get("/data/strategy/kpis?" + "&".join(["_facet=name"] * n))
+    assert r.status_code in (400, 414) and japanese_error(r)
+    assert time.monotonic() - start < 1.0
+    nine = portal.get(
+        "/data/strategy/kpis?"
+        + "&".join(
+            f"_facet={c}" for c in ("id", "name", "kind", "seq", "goal_no", "status", "note", "section", "plan_page")
+        )
+    )
+    assert nine.status_code == 400 and "ファセット" in nine.text
+    assert portal.get("/data/strategy/kpis?_facet=name&_facet=kind&_facet=status").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select length(printf('%.*c', 2147483647, 'x'))",
+        "select length(format('%.*c', 2147483647, 'x'))",
+        "select length(PRINTF('%*d', 2147483647, 1))",
+    ],  # fmt: skip
+)
+def test_functions_that_outrun_the_time_limit_are_refused(portal, sql):
+    start = time.monotonic()
+    r = portal.get("/data/strategy.json?sql=" + quote(sql))
+    assert 400 <= r.status_code < 500
+    assert "not authorized" in r.json()["error"]
+    assert time.monotonic() - start < 2.0
+    assert portal.get("/data/strategy.json?sql=" + quote("select count(*) from kpis")).status_code == 200
+
+
+# -- 6. Markup in every parameter and path segment of every error path ------------------------------------------
+
+PAYLOADS = ["<a href=//x>click</a>", '"><svg onload=alert(1)>']
+
+
+def error_paths(p: str) -> list[str]:
+    q = quote(p, safe="")
+    flask = [f"/goals/{q}", f"/kpis/{q}", f"/changes/{q}", f"/{q}", f"/downloads/{q}", f"/static/{q}",
+             f"/goals/1?v={q}", f"/kpis/?v={q}", f"/changes/?goal={q}", f"/changes/?type={q}",
+             f"/search?q={q}{'x' * 100}", f"/goals/{q}/x", f"/about/{q}"]  # fmt: skip
+    data = [f"/data/{q}", f"/data/strategy/{q}", f"/data/strategy/kpis/{q}", f"/data/strategy/kpis.json/{q}",
+            f"/data/-/static/{q}", f"/data/-/{q}", f"/data/strategy/{q}.json", f"/data/strategy.json?sql={q}",
+            f"/data/strategy?sql={q}", f"/data/strategy?sql=select+{q}", f"/data/strategy/kpis?{q}=1",
+            f"/data/strategy/kpis?name__{q}=1", f"/data/strategy/kpis?id__in={q}", f"/data/strategy/kpis?_search={q}"]  # fmt: skip
+    for param in ("_sort", "_sort_desc", "_facet", "_size", "_timelimit", "_through", "_where", "_col", "_nocol",
+                  "_next", "_shape", "_labels", "_json", "_facet_size", "_search_name", "_fts_table", "_sort_by_desc"):  # fmt: skip
+        data += [f"/data/strategy/kpis?{param}={q}", f"/data/strategy/kpis.json?{param}={q}"]
+    return flask + data
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markup_in_any_parameter_or_path_comes_back_escaped(portal, payload):
+    checked = 0
+    for path in error_paths(payload):
+        r = portal.get(path)
+        assert r.status_code < 500, (path, r.status_code, r.text[:300])
+        if is_html(r):
+            assert payload not in r.text, path
+            assert "<svg" not in r.text and "<a href=//x" not in r.text, path
+            checked += 1
+        else:
+            assert "html" not in r.headers.get("content-type", ""), path
+    assert checked > 20
+
+
+# -- 8. and 11. Answers that used to be 500 ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/strategy/kpis?_sort=rowid",
+        "/data/strategy/kpis?_sort=id&_sort_desc=name",
+        "/data/strategy/kpis_fts?_sort=nope",
+        "/data/strategy/kpis_fts_data?_sort=nope",
+        '/data/strategy/kpis?_through={"table":"nope","column":"x","value":"1"}',
+        "/data/strategy/kpis?_timelimit=%C2%B2",
+        "/data/strategy/kpis?id__in=[1,",
+        "/data/strategy/kpis?id__in=" + ",".join(str(i) for i in range(3000)),
+        "/data/strategy/kpis?_where=1=1;attach 'x' as y",
+        "/data/strategy/kpis.json?_sort=rowid",
+        "/data/strategy/kpis.json?id__in=[1,",
+        "/changes/?goal=%C2%B2",
+        "/changes/?goal=" + "9" * 5000,
+        "/goals/1?v=%C2%B2",
+        "/kpis/" + "9" * 5000,
+        "/changes/" + "1" * 5000,
+    ],  # fmt: skip
+)
+def test_requests_stock_datasette_and_flask_answered_500_are_400(portal, path):
+    r = portal.get(path)
+    assert 400 <= r.status_code < 500, (path, r.status_code)
+    assert japanese_error(r)
+
+
+def test_the_tilde_encoded_path_is_not_an_error(portal):
+    assert portal.get("/data/strategy/k~70is").status_code in (200, 301, 302, 404)
+
+
+@pytest.mark.parametrize("path", ["/data/strategy.db", "/data/strategy.db?_hash=1", "/data/-/permissions"])
+def test_refusals_are_japanese_pages_with_the_security_headers(portal, path):
+    r = portal.get(path)
+    assert r.status_code in (403, 404)
+    assert japanese_error(r)
+    assert "content-security-policy" in r.headers and r.headers["x-content-type-options"] == "nosniff"
+    if r.status_code == 403:
+        assert "/downloads/" in r.text
+
+
+# -- 12. Smaller leaks and rough edges -----------------------------------------------------------------------------
+
+
+def test_the_database_path_is_not_shown(portal, built):
+    for sql in ("select * from pragma_database_list", 'select file from "PRAGMA_DATABASE_LIST"'):
+        r = portal.get("/data/strategy.json?sql=" + quote(sql))
+        assert r.status_code == 400
+        assert str(built.db.parent) not in r.text and ".builds" not in r.text
+
+
+def test_method_not_allowed_says_which_are(portal):
+    for path in (
+        "/",
+        "/goals/1",
+        "/data/strategy/kpis",
+        "/downloads/kpis.csv",
+        "/static/portal.css",
+        "/data/-/static/app.css",
+    ):
+        r = portal.request("POST", path)
+        assert r.status_code == 405, path
+        assert "GET" in r.headers["allow"], path
+        assert "この方法では利用できません" in r.text, path
+
+
+@pytest.mark.parametrize("path", ["/goals/1", "/data/strategy/kpis", "/downloads/kpis.csv"])
+def test_a_failed_if_match_is_412_without_the_body(portal, path):
+    r = portal.get(path, headers={"If-Match": '"0123456789"'})
+    assert r.status_code == 412 and r.content == b""
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/goals/2?v=1", "/kpis/", "/data/strategy/kpis", "/data/strategy/kpis.json", "/downloads/kpis.csv"]
+)
+def test_weak_and_listed_etags_are_matched(portal, path):
+    etag = portal.get(path).headers["etag"]
+    weak = etag if etag.startswith("W/") else "W/" + etag
+    for header in (etag, weak, f'"nope", {weak}'):
+        assert portal.get(path, headers={"If-None-Match": header}).status_code == 304, (path, header)
+
+
+def test_byte_ranges_of_a_download(portal):
+    whole = portal.get("/downloads/kpis.csv").content
+    one = portal.get("/downloads/kpis.csv", headers={"Range": "bytes=10-19"})
+    assert one.status_code == 206 and one.content == whole[10:20]
+    two = portal.get("/downloads/kpis.csv", headers={"Range": "bytes=0-9,20-29"})
+    assert two.status_code == 206 and two.headers["content-type"].startswith("multipart/byteranges")
+    assert whole[:10] in two.content and whole[20:30] in two.content
+    beyond = portal.get("/downloads/kpis.csv", headers={"Range": f"bytes={len(whole) + 10}-"})
+    assert beyond.status_code == 416
+
+
+@pytest.mark.parametrize(
+    "path", ["/data/-/static/nope.css", "/static/nope.css", "/downloads/nope.csv", "/downloads/manifest.json"]
+)
+def test_missing_files_are_japanese_404s(portal, path):
+    r = portal.get(path)
+    assert r.status_code == 404 and "ページが見つかりません" in r.text
+
+
+# -- 13. Compression -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/goals/3", "/kpis/", "/downloads/dictionary", "/data/strategy/kpis", "/data/strategy/kpis.json",
+                                  "/static/portal.css", "/data/-/static/app.css"])  # fmt: skip
+def test_text_goes_out_gzip_compressed_when_asked(portal, path):
+    plain = portal.get(path, headers={"Accept-Encoding": "identity"})
+    packed = portal.get(path, headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+    # httpx decodes the body and counts the bytes that came over the wire
+    assert packed.num_bytes_downloaded < len(plain.content) / 3
+    assert packed.content == plain.content
+
+
+def test_downloads_are_sent_as_they_are(portal):
+    r = portal.get("/downloads/kpis.csv", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in r.headers
