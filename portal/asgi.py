@@ -59,7 +59,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
     async def lifespan(app):
         await data.instance()  # Datasette is started before the first request
         yield
-        data.shutdown()
+        await data.shutdown()
 
     routes = [
         Route(PREFIX, RedirectResponse(PREFIX + "/", 301)),

@@ -67,9 +67,3 @@ def match_query(query: str) -> str:
         else:
             parts.append('"' + " ".join(term[i : i + 2] for i in range(len(term) - 1)) + '"')
     return " AND ".join(parts) if parts else NO_MATCH
-
-
-def contains_all(text: str, query: str) -> bool:
-    """What the index must agree with: every term is a substring of the normalised text."""
-    t = normalize(text)
-    return all(term in t for term in terms(query)[:MAX_TERMS])

@@ -60,10 +60,27 @@ def test_municipality_code_keeps_its_leading_zero_everywhere(built):
     ]
 
 
-def test_municipality_code_check_digit():
-    code = "012262"
-    r = sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2), strict=False)) % 11
-    assert (11 - r) % 10 == int(code[5])
+def check_digit(code: str) -> int:
+    """The check digit of a 全国地方公共団体コード: digits × 6,5,4,3,2, sum mod 11, 11 − r, last digit."""
+    r = sum(int(d) * w for d, w in zip(code[:5], (6, 5, 4, 3, 2), strict=True)) % 11
+    return (11 - r) % 10
+
+
+def test_check_digit_of_known_codes():
+    assert check_digit("01226") == 2  # 砂川市 012262
+    assert check_digit("01425") == 7  # 上砂川町 014257, a different town
+
+
+def test_the_published_municipality_code_is_sunagawas_with_a_valid_check_digit(built):
+    codes = set()
+    for path in sorted((built.package / "data").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if "municipality_code" in row:
+                    codes.add((row["municipality_code"], row["municipality_name"]))
+    assert codes == {("012262", "北海道砂川市")}
+    for code, _ in codes:
+        assert check_digit(code) == int(code[5])
 
 
 def test_json_values_are_typed(built):
@@ -202,7 +219,8 @@ def test_downloads_page(client, manifest):
         for suffix in (".csv", ".excel.csv", ".json"):
             assert f'href="/downloads/{t}{suffix}"' in body
         assert f'href="/data/strategy/{t}"' in body
-    assert "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」を加工して作成" in body
+    attribution = re.search(r'<code id="attribution">(.*?)</code>', body).group(1)
+    assert attribution == "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」を加工して作成"
     assert "利用条件が記載されていません" in body and "CC BY 4.0" in body
     assert manifest["built_at"] in body and manifest["source_sha256"] in body
 

@@ -9,6 +9,14 @@ def text(response) -> str:
     return response.get_data(as_text=True)
 
 
+def page_source(body: str) -> tuple[str, list[str]]:
+    """The page's own 出典 line and the links of its 「出典とデータ」 box (not the footer or the menu)."""
+    box = re.search(r'<aside class="page-source"[^>]*>(.*?)</aside>', body, re.S)
+    assert box, "the page has no 出典とデータ box"
+    cite = re.search(r'<p class="cite">(.*?)</p>', box.group(1), re.S)
+    return (cite.group(1) if cite else ""), re.findall(r'href="([^"]+)"', box.group(1))
+
+
 def test_top_page(client):
     r = client.get("/")
     assert r.status_code == 200
@@ -17,7 +25,9 @@ def test_top_page(client):
     assert "砂川市の総合戦略を、データで読む" in body
     assert "10 → 12" in body  # projects before → after
     assert "基本目標３　若い世代の結婚・出産・子育ての希望をかなえる" in body
-    assert "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」" in body
+    cite, links = page_source(body)
+    assert cite.startswith("出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（資料")
+    assert cite.endswith("を加工して作成")
 
 
 def test_about_page_has_the_timeline(client):
@@ -176,20 +186,22 @@ def test_post_is_not_allowed(client):
 
 
 def test_every_page_cites_and_links_to_the_data(client, app):
-    for path in [
-        "/",
-        "/about",
-        "/goals/1",
-        "/kpis/",
-        f"/kpis/{kpi_id(app, '接種率', 2)}",
-        "/changes/",
-        "/changes/1",
-        "/glossary",
-    ]:
-        body = text(client.get(path))
-        assert "出典：砂川市「" in body, path
-        assert "SQLで調べる" in body, path
-    assert "計画書15ページ" in text(client.get(f"/kpis/{kpi_id(app, '接種率', 2)}"))
+    expected = {
+        "/": ("/data/strategy/versions", None),
+        "/about": ("/data/strategy/events", "計画書2ページ"),
+        "/goals/1": ("/data/strategy/kpis?goal_no=1&version_id=2", "計画書5・7ページ"),
+        "/kpis/": ("/data/strategy/kpis?version_id=2", None),
+        f"/kpis/{kpi_id(app, '接種率', 2)}": (f"/data/strategy/kpis/{kpi_id(app, '接種率', 2)}", "計画書15ページ"),
+        "/changes/": ("/data/strategy/changes", None),
+        "/changes/1": ("/data/strategy/changes/1", "計画書2ページ"),
+        "/glossary": ("/data/strategy/units", None),
+    }
+    for path, (sql, pages) in expected.items():
+        cite, links = page_source(text(client.get(path)))
+        assert cite.startswith("出典：砂川市「") and cite.endswith("を加工して作成"), path
+        assert sql in links, (path, links)
+        if pages:
+            assert pages in cite, (path, cite)
 
 
 def test_accessibility_policy_page(client):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from datasette.app import Datasette
 
-from ..current import CurrentBuild
+from ..current import Build, CurrentBuild
 from .metadata import metadata
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,16 @@ async def start(ds: Datasette) -> None:
             await db.table_counts(limit=3_600_000)
 
 
-def close(ds: Datasette) -> None:
-    """Release a Datasette's database files and SQL threads."""
+def _end_thread(conn):
+    # Datasette's write thread loops until a task raises something that is not an Exception
+    raise SystemExit
+
+
+async def close(ds: Datasette) -> None:
+    """Release a Datasette's database files and threads (its SQL threads and its internal database's writer)."""
     for db in ds.databases.values():
+        if db.is_mutable:
+            await db.execute_write_fn(_end_thread, block=False)
         db.close()
     if ds.executor is not None:
         ds.executor.shutdown(wait=False, cancel_futures=True)
@@ -78,16 +85,20 @@ def close(ds: Datasette) -> None:
 class _Instance:
     """One build's Datasette, with the number of requests it is answering."""
 
-    def __init__(self, key: str, ds: Datasette):
-        self.key = key
+    def __init__(self, build: Build, ds: Datasette):
+        self.build = build
         self.ds = ds
         self.app = ds.app()
         self.active = 0
         self.retired = False
+        self.closing = None
 
     def release(self) -> None:
-        if self.retired and self.active == 0:
-            close(self.ds)
+        """Close this Datasette once it is retired and answering nothing."""
+        if self.retired and self.active == 0 and self.closing is None:
+            import asyncio
+
+            self.closing = asyncio.get_running_loop().create_task(close(self.ds))
 
 
 class DataApp:
@@ -106,25 +117,28 @@ class DataApp:
         """The started Datasette of the current build."""
         import asyncio
 
+        # a build is its files: two builds of the same source have the same hash but not the same folder
         build = self.builds.get()
-        if self._instance is not None and self._instance.key == build.key:
+        if self._instance is not None and self._instance.build is build:
             return self._instance
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            if self._instance is None or self._instance.key != build.key:
+            build = self.builds.get()
+            if self._instance is None or self._instance.build is not build:
                 ds = make_datasette(build.db)
                 await start(ds)
-                old, self._instance = self._instance, _Instance(build.key, ds)
+                old, self._instance = self._instance, _Instance(build, ds)
                 if old is not None:
                     old.retired = True
                     old.release()
         return self._instance
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
+        """Close the current Datasette (the server is stopping)."""
         if self._instance is not None:
             self._instance.retired = True
-            self._instance.release()
+            await close(self._instance.ds)
 
     async def __call__(self, scope, receive, send):
         """Datasette sees the path without /data, as behind a proxy, and base_url puts it back in its links."""

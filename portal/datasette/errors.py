@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: raised by Datasette or SQLite for a request that cannot be answered as asked
 REQUEST_ERRORS = (sqlite3.Error, ValueError, OverflowError)
+#: SQLite errors that are the server's, not the request's
+SERVER_ERRORS = ("unable to open", "disk i/o", "malformed", "out of memory")
 #: the longest message of Datasette or SQLite shown on the page
 MESSAGE_CHARS = 300
 BACK = "/data/"
@@ -32,6 +34,8 @@ def status_of(exception: Exception) -> int:
     if isinstance(exception, DatasetteError):
         # Datasette raises these with 500 for requests it refuses (「Cannot use _sort and _sort_desc at the same time」)
         return exception.status if exception.status < 500 else 400
+    if isinstance(exception, sqlite3.Error) and any(e in str(exception).lower() for e in SERVER_ERRORS):
+        return 500
     if isinstance(exception, REQUEST_ERRORS):
         return 400
     return 500

@@ -70,13 +70,3 @@ def char_diff(before: str | None, after: str | None) -> tuple[Markup, Markup]:
         _render(before, b_marked, "del", "［削除］"),
         _render(after, a_marked, "ins", "［追加］"),
     )
-
-
-def changed_characters(before: str | None, after: str | None) -> tuple[str, str]:
-    """Only the deleted and the inserted characters, for tests and summaries."""
-    before, after = before or "", after or ""
-    b_marked, a_marked = _marks(before, after)
-    return (
-        "".join(ch for ch, m in zip(before, b_marked, strict=False) if m),
-        "".join(ch for ch, m in zip(after, a_marked, strict=False) if m),
-    )
