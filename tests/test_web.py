@@ -1,6 +1,7 @@
 """Every Flask route through the test client: status, Japanese content from the data, 404s and 400s."""
 
 import re
+from html import unescape
 
 import pytest
 
@@ -14,7 +15,7 @@ def page_source(body: str) -> tuple[str, list[str]]:
     box = re.search(r'<aside class="page-source"[^>]*>(.*?)</aside>', body, re.S)
     assert box, "the page has no 出典とデータ box"
     cite = re.search(r'<p class="cite">(.*?)</p>', box.group(1), re.S)
-    return (cite.group(1) if cite else ""), re.findall(r'href="([^"]+)"', box.group(1))
+    return (cite.group(1) if cite else ""), [unescape(h) for h in re.findall(r'href="([^"]+)"', box.group(1))]
 
 
 def test_top_page(client):
