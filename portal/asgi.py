@@ -21,7 +21,7 @@ from a2wsgi import WSGIMiddleware
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -49,6 +49,11 @@ async def http_error(request, exc: HTTPException) -> Response:
     return Response(error_html(exc.status_code), exc.status_code, headers=exc.headers, media_type="text/html")
 
 
+async def favicon(request) -> Response:
+    """The icon browsers ask for at /favicon.ico; pages name it (and its SVG) in their head too."""
+    return FileResponse(paths.STATIC / "favicon.ico", headers={"cache-control": "public, max-age=86400"})
+
+
 def create_app(db_path: Path | None = None, base_url: str | None = None):
     """The portal as one ASGI application, serving the build that `db_path` points at."""
     builds = CurrentBuild(Path(db_path or paths.DB))
@@ -66,6 +71,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         Mount(PREFIX + "/-/static", compressed(StaticFiles(directory=Path(datasette.__file__).parent / "static"))),
         Mount(PREFIX, compressed(data)),
         Mount("/static", compressed(StaticFiles(directory=paths.STATIC))),
+        Route("/favicon.ico", favicon),
         *(Route(path, pages) for path in DOWNLOAD_PAGES),
         Mount("/downloads", Downloads(builds)),
         Mount("/", pages),

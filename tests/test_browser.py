@@ -26,30 +26,41 @@ SHOTS = ARTIFACTS / "screenshots"
 REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-# (name, path, Japanese text the page must show)
+# (file name of its screenshots, the page's name on /accessibility, path, Japanese text the page must show)
 PAGES = [
-    ("top", "/", "砂川市の総合戦略を、データで読む"),
-    ("about", "/about", "地方版総合戦略とは"),
-    ("goal", "/goals/3", "若い世代の結婚・出産・子育ての希望をかなえる"),
-    ("kpi-list", "/kpis/", "数値目標と KPI の一覧"),
-    ("kpi", "/kpis/{kpi}", "基準値と目標値"),
-    ("changes", "/changes/", "変更理由"),
-    ("search", "/search?q=保育", "「保育」を含むもの"),
-    ("downloads", "/downloads/", "表ごとのダウンロード"),
-    ("glossary", "/glossary", "用語集"),
-    ("not-found", "/kpis/abc", "ページが見つかりません"),
-    ("accessibility", "/accessibility", "アクセシビリティ方針"),
-    ("datasette-index", "/data/", "このページの使い方"),
-    ("datasette-table", "/data/strategy/kpis", "数値目標と重要業績評価指標"),
-    ("datasette-row", "/data/strategy/kpis/1", "このページの使い方"),
-    ("datasette-canned-query", "/data/strategy/projects_without_kpi", "KPI が設定されていない事業"),
+    ("top", "トップページ", "/", "総合戦略の改訂で変わったこと"),
+    ("about", "戦略について", "/about", "地方版総合戦略とは"),
+    ("goal", "基本目標のページ（変更後）", "/goals/3", "若い世代の結婚・出産・子育ての希望をかなえる"),
+    ("goal-before", "基本目標のページ（変更前）", "/goals/3?v=1", "乳幼児等医療費助成事業"),
+    ("kpi-list", "KPI一覧", "/kpis/", "数値目標と KPI の一覧"),
+    ("kpi", "KPI のページ", "/kpis/{kpi}", "基準値と目標値"),
+    ("changes", "変更点の一覧", "/changes/", "変更理由"),
+    ("changes-filtered", "変更点（種類で絞り込み）", "/changes/?group=projects&goal=3", "事業の追加・置き換え"),
+    ("change", "変更点のページ", "/changes/13", "子ども医療費無料化事業"),
+    ("search", "検索結果", "/search?q=保育", "保育"),
+    ("downloads", "ダウンロード", "/downloads/", "表ごとのダウンロード"),
+    ("dictionary", "データ辞書", "/downloads/dictionary", "データ辞書"),
+    ("api", "API の使い方", "/downloads/api", "API"),
+    ("glossary", "用語集", "/glossary", "用語集"),
+    ("not-found", "見つからないページ（404）", "/kpis/abc", "ページが見つかりません"),
+    ("accessibility", "アクセシビリティ方針", "/accessibility", "アクセシビリティ方針"),
+    ("datasette-index", "SQLで調べる：データのトップ", "/data/", "このページの使い方"),
+    ("datasette-table", "SQLで調べる：表", "/data/strategy/kpis", "数値目標と重要業績評価指標"),
+    ("datasette-row", "SQLで調べる：行", "/data/strategy/kpis/1", "このページの使い方"),
+    (
+        "datasette-canned-query",
+        "SQLで調べる：用意した問い",
+        "/data/strategy/projects_without_kpi",
+        "KPI が設定されていない事業",
+    ),
     (
         "datasette-sql",
+        "SQLで調べる：SQL の結果",
         "/data/strategy?sql=select+name%2C+target_value+from+kpis+where+version_id+%3D+2",
         "このページの使い方",
     ),
 ]
-FLASK_TEXT_PAGES = [p for p in PAGES if not p[1].startswith("/data/")]
+FLASK_TEXT_PAGES = [p for p in PAGES if not p[2].startswith("/data/")]
 
 RESULTS: list[dict] = []
 
@@ -154,18 +165,18 @@ def describe(name: str, path: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("name, path, text", PAGES, ids=[p[0] for p in PAGES])
-def test_page_in_the_browser(browser, live_server, kpi_path, name, path, text):
+@pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
+def test_page_in_the_browser(browser, live_server, kpi_path, slug, name, path, text):
     path = path.format(kpi=kpi_path)
     SHOTS.mkdir(parents=True, exist_ok=True)
     ctx, page, response, requests = open_page(browser, live_server, path)
     try:
-        assert response.status == (404 if name == "not-found" else 200)
+        assert response.status == (404 if slug == "not-found" else 200)
         assert page.evaluate("document.documentElement.lang") == "ja"
         assert text in page.inner_text("body")
         # the portal's navigation is on every page, Datasette's included
         assert page.locator('nav[aria-label="メインメニュー"] a[href="/kpis/"]').count() == 1
-        page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{slug}-desktop.png"), full_page=True)
         result = run_axe(page)
         RESULTS.append(
             {
@@ -186,14 +197,40 @@ def test_page_in_the_browser(browser, live_server, kpi_path, name, path, text):
         browser, live_server, path, width=390, height=844, is_mobile=True, has_touch=True, device_scale_factor=2
     )
     try:
-        page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{slug}-phone.png"), full_page=True)
         result = run_axe(page)
         assert result["violations"] == [], describe(f"{name}（スマートフォン）", path, result["violations"])
-        if not path.startswith("/data/"):
-            # tables scroll inside their own box, not the page
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (
-                f"{name}: 横にはみ出しています"
-            )
+    finally:
+        ctx.close()
+
+
+#: every table cell with text is at least this many characters wide, unless its table is stacked into cards
+MIN_CELL_CHARS = 4
+NARROW_CELLS = """(minChars) => {
+  const out = [];
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    const text = cell.innerText.trim();
+    const table = cell.closest('table');
+    if (!text || getComputedStyle(table).display !== 'table') continue;
+    const s = getComputedStyle(cell);
+    const width = cell.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    const needed = Math.min(minChars, [...text].length) * parseFloat(s.fontSize);
+    if (width + 0.5 < needed) out.push(`${text.slice(0, 20)} (${Math.round(width)}px < ${Math.round(needed)}px)`);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 900)], ids=["phone", "desktop"])
+@pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
+def test_readable_without_sideways_scrolling(browser, live_server, kpi_path, slug, name, path, text, width, height):
+    """No cell squeezed to a character or two per line, and the page itself never scrolls sideways."""
+    phone = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if width < 500 else {}
+    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path), width=width, height=height, **phone)
+    try:
+        assert page.evaluate(NARROW_CELLS, MIN_CELL_CHARS) == [], f"{name}（{width}px）: 狭すぎる欄があります"
+        scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll[0] <= scroll[1] + 1, f"{name}（{width}px）: ページが横にはみ出しています {scroll}"
     finally:
         ctx.close()
 
@@ -248,8 +285,8 @@ def test_skip_link_and_visible_focus(browser, live_server):
         ctx.close()
 
 
-@pytest.mark.parametrize("name, path, text", PAGES, ids=[p[0] for p in PAGES])
-def test_heading_order(browser, live_server, kpi_path, name, path, text):
+@pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
+def test_heading_order(browser, live_server, kpi_path, slug, name, path, text):
     ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path))
     try:
         # the level a screen reader announces: aria-level where a page sets it, else the tag's
@@ -264,8 +301,8 @@ def test_heading_order(browser, live_server, kpi_path, name, path, text):
         ctx.close()
 
 
-@pytest.mark.parametrize("name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
-def test_tables_have_captions_and_header_cells(browser, live_server, kpi_path, name, path, text):
+@pytest.mark.parametrize("slug, name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
+def test_tables_have_captions_and_header_cells(browser, live_server, kpi_path, slug, name, path, text):
     ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path))
     try:
         tables = page.evaluate("""[...document.querySelectorAll('main table')].map(t => ({
@@ -276,8 +313,8 @@ def test_tables_have_captions_and_header_cells(browser, live_server, kpi_path, n
         ctx.close()
 
 
-@pytest.mark.parametrize("name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
-def test_200_percent_zoom_needs_no_horizontal_scrolling(browser, live_server, kpi_path, name, path, text):
+@pytest.mark.parametrize("slug, name, path, text", FLASK_TEXT_PAGES, ids=[p[0] for p in FLASK_TEXT_PAGES])
+def test_200_percent_zoom_needs_no_horizontal_scrolling(browser, live_server, kpi_path, slug, name, path, text):
     # 200% zoom of a 1280-pixel window lays the page out in 640 CSS pixels
     ctx, page, _, _ = open_page(
         browser, live_server, path.format(kpi=kpi_path), width=640, height=450, device_scale_factor=2
@@ -350,7 +387,7 @@ def test_japanese_typography(browser, live_server):
 def test_the_policy_page_reports_what_the_tests_check():
     """The results shown on /accessibility cover every page kind tested here, and claim no more."""
     recorded = json.loads((paths.PACKAGE / "web" / "accessibility-results.json").read_text(encoding="utf-8"))
-    assert [p["name"] for p in recorded["pages"]] == [p[0] for p in PAGES]
+    assert [p["name"] for p in recorded["pages"]] == [p[1] for p in PAGES]
     assert all(p["violations"] == 0 for p in recorded["pages"])
     assert recorded["rules"] == WCAG_TAGS
 

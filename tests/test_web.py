@@ -23,12 +23,83 @@ def test_top_page(client):
     assert r.status_code == 200
     body = text(r)
     assert '<html lang="ja">' in body
-    assert "砂川市の総合戦略を、データで読む" in body
-    assert "10 → 12" in body  # projects before → after
+    assert "総合戦略の改訂で変わったこと" in body
     assert "基本目標３　若い世代の結婚・出産・子育ての希望をかなえる" in body
     cite, links = page_source(body)
     assert cite.startswith("出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（資料")
     assert cite.endswith("を加工して作成")
+
+
+def test_the_top_page_says_what_changed_and_links_each_change_and_its_reason(client):
+    page = plain(text(client.get("/")))
+    assert (
+        "新しい事業が 2 件加わりました：「保育・教育施設 ICTシステム導入事業」（理由）、「学校給食費無償化事業」（理由）。"
+        in page
+    )
+    assert (
+        "2 件の事業が別の事業に変わりました：「地域ブランド構築事業」→「地域ブランド定着推進事業」（理由）、"
+        "「乳幼児等医療費助成事業」→「子ども医療費無料化事業」（理由）。"
+    ) in page
+    assert "指標が 2 件加わりました：「利用者登録率（保育所）」（理由）、「利用者登録率（小中学校）」（理由）。" in page
+    assert "1 件の指標は、設定しないことになりました：「対象者１人当たりの助成額」（理由）。" in page
+    assert "新しい事業 1 件には、指標を設定しません：「学校給食費無償化事業」（理由）。" in page
+    assert "目標値や基準値、その年を変えた指標はありません。" in page
+    assert "主な関連事業が 2 件加わりました" in page
+    body = text(client.get("/"))
+    for change_id in (7, 10, 11, 12, 13, 14, 15, 16, 17, 18):
+        assert f'href="/changes/{change_id}"' in body, change_id
+        assert f'href="/changes/{change_id}#reason-{change_id}"' in body, change_id
+    # the wording edits are counted, not spelled out
+    assert 'href="/changes/?group=texts" data-count="8"' in body
+
+
+def test_the_changes_page_says_each_change_once_in_a_sentence_with_its_reason(client):
+    body = text(client.get("/changes/"))
+    items = re.findall(r'<li data-item id="change-(\d+)"', body)
+    assert sorted(map(int, items)) == list(range(1, 19))
+    page = plain(body)
+    assert "基本目標３に、新しい事業「学校給食費無償化事業」が加わりました。" in page
+    assert (
+        "事業「子ども医療費無料化事業」の指標「対象者１人当たりの助成額」は、設定しないことになりました（資料では「KPIの設定が困難なため設定しない」）。"
+        in page
+    )
+    assert "事業「学校給食費無償化事業」には指標を設定しません（資料では「KPIの設定が困難なため設定しない」）。" in page
+    assert "理由：新規事業の追加" in page
+    # wording edits come last, folded
+    assert body.index('id="sg-texts"') > body.index('id="sg-related"') > body.index('id="sg-projects"')
+    assert '<details class="summary-fold">' in body
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("group=projects", {7, 10, 13, 15}),
+        ("group=kpis", {11, 12, 14, 16}),
+        ("group=values", set()),
+        ("group=related&goal=4", {17, 18}),
+        ("goal=3", {9, 10, 11, 12, 13, 14, 15, 16}),
+        ("goal=3&type=project_added", {10, 15}),
+        ("group=texts&goal=2", {8}),
+    ],
+)
+def test_changes_can_be_filtered_by_kind_and_goal(client, query, expected):
+    body = text(client.get("/changes/?" + query))
+    assert {int(i) for i in re.findall(r'<li data-item id="change-(\d+)"', body)} == expected
+    assert f"<span data-total>{len(expected)}</span> 件" in body
+
+
+@pytest.mark.parametrize("query", ["group=nope", "group=<b>", "type=nope", "goal=0", "goal=%C2%B2"])
+def test_unknown_filters_are_400(client, query):
+    r = client.get("/changes/?" + query)
+    assert r.status_code == 400 and "リクエストに誤りがあります" in text(r)
+    assert "<b>" not in text(r)
+
+
+def test_no_change_appears_twice_on_its_page(client):
+    body = text(client.get("/changes/13"))
+    assert body.count('href="/changes/14"') == 1
+    assert body.count("<h1") == 1 and 'class="change-title"' not in body
+    assert "この変更に伴う変更（1 件）" in plain(body)
 
 
 def test_about_page_has_the_timeline(client):
@@ -211,3 +282,40 @@ def test_accessibility_policy_page(client):
     assert "人が確かめる必要があること" in body
     # it reports the recorded automated results, page by page
     assert "/data/strategy/kpis" in body and "axe-core" in body
+
+
+def portal_pages(client, start: str = "/") -> dict[str, str]:
+    """Every page of the portal reachable from `start` (not Datasette, not files), by URL."""
+    seen: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        url = frontier.pop()
+        if url in seen:
+            continue
+        r = client.get(url)
+        if r.status_code != 200 or not r.content_type.startswith("text/html"):
+            seen[url] = ""
+            continue
+        seen[url] = text(r)
+        for href in re.findall(r'href="(/[^"#]*)', seen[url]):
+            href = unescape(href)
+            if href.startswith(("/data", "/static", "/search")) or (href.startswith("/downloads/") and "." in href):
+                continue
+            if href not in seen and href.count("&") < 2:
+                frontier.append(href)
+    return seen
+
+
+def test_every_count_equals_the_length_of_the_list_it_links_to(client):
+    pages = portal_pages(client)
+    checked = 0
+    for url, body in pages.items():
+        for attrs, label in re.findall(r"<a ([^>]*data-count[^>]*)>(.*?)</a>", body, re.S):
+            href = unescape(re.search(r'href="([^"]+)"', attrs).group(1))
+            count = int(re.search(r'data-count="(\d+)"', attrs).group(1))
+            assert str(count) in plain(label), (url, label)
+            target = pages.get(href) or text(client.get(href))
+            listed = len(re.findall(r"<li data-item", target))
+            assert listed == count, f"{url}: 「{plain(label).strip()}」→ {href} は {listed} 件"
+            checked += 1
+    assert len(pages) > 30 and checked >= 8

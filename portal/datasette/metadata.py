@@ -18,6 +18,7 @@ FACETS: dict[str, list[str]] = {
     "omissions": ["version_id", "level", "goal_no"],
     "reasons": ["source_page"],
     "changes": ["change_type", "goal_no", "source_page"],
+    "chapters": ["version_id", "level"],
 }
 
 #: the column that names a row, for links from other tables
@@ -31,6 +32,7 @@ LABELS = {
     "related_projects": "name",
     "reasons": "text",
     "units": "title",
+    "chapters": "title",
 }
 
 #: canned queries: what journalists ask, with Japanese titles
@@ -142,7 +144,14 @@ order by o.version_id, o.id
 
 
 def column_descriptions(t) -> dict[str, str]:
-    return {f["name"]: f"{f['title']}：{' '.join(f['description'].split())}" for f in t.fields}
+    """Each column's Japanese title and description, and the meaning of each of its codes, from tables.yaml."""
+    out = {}
+    for f in t.fields:
+        text = f"{f['title']}：{' '.join(f['description'].split())}"
+        if f.get("categories"):
+            text += "（" + "、".join(f"{c['value']} = {c['label']}" for c in f["categories"]) + "）"
+        out[f["name"]] = text
+    return out
 
 
 def metadata() -> dict:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from markupsafe import Markup, escape
 
 from ..pipeline.schema import labels
 
 #: how a unit is shown (the data stores "%"; the document writes 「％」)
 UNIT_DISPLAY = {"%": "％"}
+
+JST = ZoneInfo("Asia/Tokyo")
 
 #: the Japanese labels of the codes, from the Table Schema (tables.yaml)
 CHANGE_TYPES = labels("changes", "change_type")
@@ -47,6 +52,15 @@ def period(label: str | None, year: int | None, each_year: bool | int | None = F
     return f"{label}（{year}年）"
 
 
+def jst_date(iso: str | None, time: bool = False) -> str:
+    """「2026年11月29日」 (with 「 7時05分」 when asked), in Japan time, from an ISO 8601 timestamp."""
+    if not iso:
+        return ""
+    t = datetime.fromisoformat(iso).astimezone(JST)
+    day = f"{t.year}年{t.month}月{t.day}日"
+    return f"{day} {t.hour}時{t.minute:02d}分（日本時間）" if time else day
+
+
 def multiline(text: str | None) -> Markup:
     """Text with its line breaks kept."""
     if not text:
@@ -66,5 +80,6 @@ def register(app) -> None:
         period=period,
         multiline=multiline,
         change_type=change_type,
+        jst_date=jst_date,
     )
     app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS)

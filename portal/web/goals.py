@@ -66,7 +66,8 @@ def goal(goal_no: int):
     goals = [x for x in d.table("goals") if x["version_id"] == version]
     pages = {g["plan_page"]} | {m["plan_page"] for m in measures} | {o["plan_page"] for o in omissions}
     source_pages = {g["source_page"]} | {m["source_page"] for m in measures}
-    changes = [c for c in d.table("changes") if c["goal_no"] == goal_no and c["parent_id"] is None]
+    # the same list /changes/?goal=N shows: every change of the goal, a KPI that follows its project included
+    changes = [c for c in d.table("changes") if c["goal_no"] == goal_no]
     return render_template(
         "goals/goal.html",
         goal=g,

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 
 from ..pipeline.schema import package_meta
 from .common import citation, csv_link, data, sql_link
+from .summary import summarize
 
 bp = Blueprint("pages", __name__)
 
@@ -16,19 +17,12 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index():
     d = data()
-    counts = {
-        "versions": len(d.rows["versions"]),
-        "goals": len({g["goal_no"] for g in d.table("goals")}),
-        "projects": {v: sum(1 for p in d.table("projects") if p["version_id"] == v) for v in (1, 2)},
-        "kpis": {v: sum(1 for k in d.table("kpis") if k["version_id"] == v and k["status"] == "set") for v in (1, 2)},
-        "changes": sum(1 for c in d.table("changes") if c["parent_id"] is None),
-        "all_changes": len(d.rows["changes"]),
-    }
-    goals = [g for g in d.table("goals") if g["version_id"] == 2]
     return render_template(
         "pages/index.html",
-        counts=counts,
-        goals=goals,
+        groups=summarize(d, d.table("changes")),
+        total=len(d.rows["changes"]),
+        versions=d.table("versions"),
+        goals=[g for g in d.table("goals") if g["version_id"] == 2],
         cite=citation(source_pages=d.rows["source_pages"]),
         sql=sql_link("versions"),
         csv=csv_link("versions"),
@@ -65,8 +59,11 @@ def about():
 
 @bp.get("/glossary")
 def glossary():
+    d = data()
     return render_template(
         "pages/glossary.html",
+        versions=d.table("versions"),
+        total=len(d.rows["changes"]),
         cite=citation(),
         sql=sql_link("units"),
         csv=csv_link("units"),
