@@ -208,10 +208,10 @@ def test_page_in_the_browser(browser, live_server, kpi_path, slug, name, path, t
 MIN_CELL_CHARS = 4
 NARROW_CELLS = """(minChars) => {
   const out = [];
-  for (const cell of document.querySelectorAll('main td, main th')) {
+  for (const cell of document.querySelectorAll('main td, main th, main caption')) {
     const text = cell.innerText.trim();
     const table = cell.closest('table');
-    if (!text || getComputedStyle(table).display !== 'table') continue;
+    if (!text || (cell.tagName !== 'CAPTION' && getComputedStyle(table).display !== 'table')) continue;
     const s = getComputedStyle(cell);
     const width = cell.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
     const needed = Math.min(minChars, [...text].length) * parseFloat(s.fontSize);
