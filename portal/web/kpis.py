@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from .chart import kpi_chart
+from . import chart
 from .common import citation, csv_link, data, sql_link, version_param
 from .store import Data
 
@@ -73,6 +73,12 @@ def index():
 
 @bp.get("/<int:kpi_id>")
 def kpi(kpi_id: int):
+    """One KPI: its values in words, as a chart and as a table, its ※ notes, and how the revision treated it.
+
+    The counterpart in the other version is found once (lineage) and used both
+    for the 「改訂での扱い」 table and, when its target differs, for the chart
+    and the table, which then show both targets under each version's label.
+    """
     d = data()
     k = d.get("kpis", kpi_id)
     if k is None:
@@ -81,15 +87,30 @@ def kpi(kpi_id: int):
     project = d.get("projects", k["project_id"]) if k["project_id"] else None
     life = lineage(d, k)
     versions = {v["id"]: v for v in d.table("versions")}
+    other_version = next(v for v in sorted(versions.values(), key=lambda v: v["seq"]) if v["id"] != k["version_id"])
+    side = "before" if versions[k["version_id"]]["seq"] < other_version["seq"] else "after"
+    change = life.get("change") or next(iter(d.changes_for("kpis", side, k["id"])), None)
+    rows = chart.values(k, versions, life["other"]) if k["status"] == "set" else []
+    pair = sorted(filter(None, (k, life["other"])), key=lambda r: versions[r["version_id"]]["seq"])
+    title = f"{k['name']}の{chart.BASELINE}と{chart.TARGET}"
     return render_template(
         "kpis/kpi.html",
         kpi=k,
         goal=goal,
         project=project,
         life=life,
+        change=change,
         version=versions[k["version_id"]],
+        other_version=other_version,
+        pair=pair,
         versions=versions,
-        chart=kpi_chart(k, f"chart-{k['id']}"),
+        rows=rows,
+        notes=chart.notes(k),
+        note_ids=chart.note_ids(k),
+        unit_notes=chart.unit_notes(rows, d.rows["units"]),
+        chart_title=title,
+        when=chart.when,
+        chart=chart.kpi_chart(title, rows, f"chart-{k['id']}") if rows else None,
         cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
         sql=f"/data/strategy/kpis/{k['id']}",
         csv=csv_link("kpis", id=k["id"]),
