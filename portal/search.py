@@ -67,3 +67,66 @@ def match_query(query: str) -> str:
         else:
             parts.append('"' + " ".join(term[i : i + 2] for i in range(len(term) - 1)) + '"')
     return " AND ".join(parts) if parts else NO_MATCH
+
+
+def segments(text: str) -> list[tuple[int, int, str]]:
+    """The text cut into pieces that normalise on their own: (start, end, normalised piece).
+
+    Joined, the normalised pieces are exactly normalize(text), so a position in
+    the normalised text — where the index and a substring search find a term —
+    points back to the characters of the original it came from.  A piece is
+    one character, or a character with what NFKC joins to it (a base letter and
+    its combining mark); white space normalises to nothing.  Should the pieces
+    ever not add up (a rule of NFKC or lower() that looks further than one
+    character), the whole text is one piece, so a match still maps to text
+    that contains it.
+    """
+    cut: list[list] = []  # [start, end, original text] of each piece
+    for i, ch in enumerate(text):
+        if cut:
+            start, _, current = cut[-1]
+            joined = text[start : i + 1]
+            if unicodedata.combining(ch) or _nfkc(joined) != _nfkc(current) + _nfkc(ch):
+                cut[-1] = [start, i + 1, joined]
+                continue
+        cut.append([i, i + 1, ch])
+    out = [(s, e, normalize(t)) for s, e, t in cut]
+    if "".join(form for _, _, form in out) != normalize(text):
+        return [(0, len(text), normalize(text))] if text else []
+    return out
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def match_spans(text: str, query_terms: list[str]) -> list[tuple[int, int]]:
+    """Where the (normalised) terms occur in `text`, as (start, end) positions in the original text.
+
+    Found the way the index finds them: in the normalised text, so a term
+    matches whatever its case or width and across white space that the PDF
+    extraction put inside a word; the span then covers that white space too.
+    Overlapping occurrences (of one term or of several) make one span; spans
+    that only touch stay apart, so each span reads as the term it stands for.
+    """
+    segs = segments(text)
+    owner: list[int] = []
+    for k, (_, _, form) in enumerate(segs):
+        owner.extend([k] * len(form))
+    norm = "".join(s[2] for s in segs)
+    found: list[tuple[int, int]] = []
+    for term in query_terms:
+        if not term:
+            continue
+        at = norm.find(term)
+        while at != -1:
+            found.append((at, at + len(term)))
+            at = norm.find(term, at + 1)
+    spans: list[list[int]] = []
+    for a, b in sorted(found):
+        start, end = segs[owner[a]][0], segs[owner[b - 1]][1]
+        if spans and start < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(s, e) for s, e in spans]

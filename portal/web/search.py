@@ -1,24 +1,111 @@
-"""検索 /search?q=: plan text, projects, KPIs, related projects, reasons and changes, with the bigram index."""
+"""検索 /search?q=: what the bigram index finds, arranged for someone asking "what changed about …?".
+
+The index (portal.search) has one row per row of each table, and the plan's
+tables hold both versions, so an entry that did not change is found twice.
+Here the two rows of such an entry become one hit, marked as being in both
+versions; an entry found in one version only says which.  Changes and their
+reasons come first, then the plan itself.  Every occurrence of every term
+is marked where it was found, the same way the index matched it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
-from ..search import MAX_QUERY, SEARCHABLE, match_query, terms
-from .common import citation
-from .store import connect
+from flask import Blueprint, abort, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from ..pipeline.schema import table as schema_table
+from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
+from .common import DATA_PREFIX, citation
+from .store import Data, connect
 
 bp = Blueprint("search", __name__)
 
-GROUPS = {
-    "texts": "計画の本文",
-    "projects": "具体的な事業",
-    "kpis": "数値目標と KPI",
-    "related_projects": "主な関連事業",
-    "changes": "変更点",
-    "reasons": "変更理由",
+#: the order of the result sections: what changed and why, then the plan's text, projects, indicators, related projects
+ORDER = ("changes", "reasons", "texts", "projects", "kpis", "related_projects")
+#: per table of the plan (which has both versions): the fields a hit shows.  Two linked rows whose
+#: fields read the same (ignoring white space) are one entry, shown once
+SHOWN = {
+    "texts": ("section", "text"),
+    "projects": ("section", "name", "description"),
+    "kpis": (
+        "section",
+        "project_name",
+        "name",
+        "baseline_text",
+        "baseline_label",
+        "target_text",
+        "target_label",
+        "status_text",
+        "note",
+    ),
+    "related_projects": ("section", "name"),
 }
+#: hits listed per section; the rest are one link away (Datasette's table search uses the same index)
 LIMIT = 50
+#: control characters other than the white space that separates terms are not text anyone searches for
+_CONTROL = {chr(c) for c in range(32)} - set("\t\n\r") | {"\x7f"}
+
+assert set(ORDER) == set(SEARCHABLE), "every searchable table has its place on the results page"
+
+
+@dataclass
+class Hit:
+    """One entry found: a row (the 変更後 one when both versions have it), and the versions it stands for."""
+
+    row: dict
+    versions: tuple[int, ...] = ()
+    changes: list[dict] = field(default_factory=list)
+    order: tuple = ()
+
+    def href(self, table: str) -> str:
+        """The page that shows the entry: of the 変更後 when the entry is in both versions."""
+        r = self.row
+        if table in ("changes", "reasons"):
+            return f"/changes/{r['id'] if table == 'changes' else self.changes[0]['id']}"
+        if table == "kpis":
+            return f"/kpis/{r['id']}"
+        v = r["version_id"]
+        if table == "texts" and r["kind"] == "paragraph":
+            return f"/about#history-{v}"
+        if table == "texts" and r["kind"] == "direction":
+            return f"/goals/{r['goal_no']}?v={v}#directions"
+        return f"/goals/{r['goal_no']}?v={v}#m{r['measure_id']}"
+
+
+@dataclass
+class Section:
+    table: str
+    title: str
+    hits: list[Hit]
+    rows: int  #: rows of the table that matched, both versions counted (what Datasette's search lists)
+    query: str
+
+    @property
+    def shown(self) -> list[Hit]:
+        return self.hits[:LIMIT]
+
+    @property
+    def more(self) -> str:
+        """Datasette's search of this table, for the hits not listed here."""
+        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query})
+
+
+def query_param() -> str:
+    """The query `q`; 400 for what no one types: over-long, control characters, or bytes that are not UTF-8."""
+    try:
+        # Werkzeug replaces undecodable bytes with U+FFFD; read the raw query to refuse them instead
+        parse_qsl(request.query_string.decode("utf-8"), encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        abort(400, description="検索語を読み取れませんでした（文字コードは UTF-8 にしてください）。")
+    q = request.args.get("q", "")
+    if len(q) > MAX_QUERY:
+        abort(400, description=f"検索語は {MAX_QUERY} 文字までにしてください。")
+    if any(c in _CONTROL for c in q):
+        abort(400, description="検索語に使えない文字が含まれています。")
+    return q
 
 
 def search_ids(conn, table: str, query: str) -> list[int]:
@@ -31,37 +118,148 @@ def search_ids(conn, table: str, query: str) -> list[int]:
     ]
 
 
+def same_entry(table: str, a: dict, b: dict) -> bool:
+    """Whether two rows show the same text, white space aside (the PDF extraction adds spaces)."""
+    return all("".join((a[f] or "").split()) == "".join((b[f] or "").split()) for f in SHOWN[table])
+
+
+def source_order(row: dict) -> tuple:
+    """Where a row is in the document: its page, then its line (the 変更前 column is read before the 変更後)."""
+    return (row.get("source_page") or 0, row.get("source_line_start") or row.get("source_line") or 0, row["id"])
+
+
+def plan_hits(d: Data, table: str, ids: list[int]) -> list[Hit]:
+    """Hits of a table of the plan: linked rows that read the same in both versions are one hit.
+
+    Entries found in one version only come first (those are what the
+    revision added, removed or reworded), then entries found in both, each
+    group in the order of the document; the 変更前 and 変更後 rows of a
+    reworded entry stand next to each other.
+    """
+    rows = [d.get(table, i) for i in ids]
+    found = set(ids)
+    # 変更前 row id → its 変更後 row, for the pairs that are one entry
+    pairs = {
+        r["previous_id"]: r
+        for r in rows
+        if r["previous_id"] in found and same_entry(table, r, d.get(table, r["previous_id"]))
+    }
+    paired = {r["id"] for r in pairs.values()}
+    hits = []
+    for r in rows:
+        if r["id"] in pairs:
+            continue  # one entry with its 変更後 row
+        members = [d.get(table, r["previous_id"]), r] if r["id"] in paired else [r]
+        hits.append(
+            Hit(
+                row=r,
+                versions=tuple(m["version_id"] for m in members),
+                changes=[
+                    c
+                    for m in members
+                    for c in d.changes_for(table, "before" if m["version_id"] == 1 else "after", m["id"])
+                ],
+                # a reworded entry's two rows stand together, at the place of its 変更前 row
+                order=(len(members) > 1, source_order(d.get(table, r["previous_id"]) or r), r["version_id"]),
+            )
+        )
+    return sorted(hits, key=lambda h: h.order)
+
+
+def find(conn, d: Data, q: str) -> list[Section]:
+    """Every section with at least one hit, in the order of ORDER."""
+    sections = []
+    for table in ORDER:
+        ids = search_ids(conn, table, q)
+        if not ids:
+            continue
+        if table in SHOWN:
+            hits = plan_hits(d, table, ids)
+        elif table == "reasons":
+            # a reason leads to the changes it explains
+            hits = [
+                Hit(row=d.get(table, i), changes=[c for c in d.table("changes") if c["reason_id"] == i]) for i in ids
+            ]
+        else:
+            hits = [Hit(row=d.get(table, i)) for i in ids]
+        sections.append(Section(table=table, title=schema_table(table).title, hits=hits, rows=len(ids), query=q))
+    return sections
+
+
+def total(sections: list[Section]) -> int:
+    return sum(len(s.hits) for s in sections)
+
+
+def suggestions(conn, d: Data, q: str) -> list[dict]:
+    """Shorter queries that do find something, when `q` finds nothing: each term alone, or a shorter word.
+
+    Each suggestion carries the number of hits its own search page shows.
+    """
+    words = terms(q)[:MAX_TERMS]
+    if len(words) > 1:
+        tries = [list(dict.fromkeys(words))]
+    else:
+        # the longest beginning or end of the word that is found, longest first
+        tries = [list(dict.fromkeys([words[0][:n], words[0][-n:]])) for n in range(len(words[0]) - 1, 1, -1)]
+    for candidates in tries:
+        found = [{"q": c, "count": total(find(conn, d, c))} for c in candidates]
+        found = [f for f in found if f["count"]]
+        if found:
+            return found
+    return []
+
+
+def highlighter(query_terms: list[str]):
+    """A template filter: text with every occurrence of every term in <mark>, everything else escaped."""
+
+    def highlight(text: str | None, multiline: bool = False) -> Markup:
+        if not text:
+            return Markup("")
+        out = []
+        at = 0
+        for start, end in match_spans(text, query_terms):
+            out.append(escape(text[at:start]))
+            out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+            at = end
+        out.append(escape(text[at:]))
+        html = Markup("").join(out)
+        return Markup("<br>").join(html.split("\n")) if multiline else html
+
+    return highlight
+
+
 @bp.get("/search")
 def search():
-    q = request.args.get("q", "")
-    if len(q) > MAX_QUERY:
-        abort(400, description=f"検索語は {MAX_QUERY} 文字までにしてください。")
-    if "\x00" in q:
-        abort(400, description="検索語に使えない文字が含まれています。")
-    results = []
-    total = 0
-    first_change: dict[int, int] = {}
-    if terms(q):
-        build = current_app.extensions["build"].get()
-        d = build.data
-        for c in d.table("changes"):
-            first_change.setdefault(c["reason_id"], c["id"])
+    q = query_param()
+    words = terms(q)
+    sections: list[Section] = []
+    hints: list[dict] = []
+    build = current_app.extensions["build"].get()
+    d = build.data
+    if words:
         conn = connect(build.db)
         try:
-            for table in SEARCHABLE:
-                ids = search_ids(conn, table, q)
-                total += len(ids)
-                rows = [d.get(table, i) for i in ids[:LIMIT]]
-                results.append({"table": table, "label": GROUPS[table], "rows": rows, "count": len(ids)})
+            sections = find(conn, d, q)
+            if not sections:
+                hints = suggestions(conn, d, q)
         finally:
             conn.close()
+    versions = sorted(d.table("versions"), key=lambda v: v["seq"])
     return render_template(
         "search/search.html",
         q=q,
-        results=results,
-        total=total,
-        searched=bool(terms(q)),
-        first_change=first_change,
+        sections=sections,
+        total=total(sections),
+        searched=bool(words),
+        dropped=words[MAX_TERMS:],
+        max_terms=MAX_TERMS,
+        hints=hints,
+        hint_each=len(words) > 1,
+        limit=LIMIT,
+        highlight=highlighter(words[:MAX_TERMS]),
+        version_label={v["id"]: v["label"] for v in versions},
+        column_label={v["id"]: v["column_label"] for v in versions},
+        both_label="・".join(v["column_label"] for v in versions) + "とも",
         cite=citation(),
         sql="/data/strategy",
         csv=None,
