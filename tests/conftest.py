@@ -163,3 +163,21 @@ def portal(built):
     )
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (Playwright's sync API allows one per thread)."""
+    from .browser import ARGS, CHROMIUM, REQUIRED, missing_browser
+
+    reason = missing_browser()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"ブラウザのテストを実行できません: {reason}")
+        pytest.skip(f"ブラウザのテストを実行しません: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -11,20 +11,17 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from portal import paths
 
+from .browser import WCAG_TAGS, describe, open_page, run_axe
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
-AXE = paths.ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = paths.ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # (file name of its screenshots, the page's name on /accessibility, path, Japanese text the page must show)
 PAGES = [
@@ -65,44 +62,6 @@ FLASK_TEXT_PAGES = [p for p in PAGES if not p[2].startswith("/data/")]
 RESULTS: list[dict] = []
 
 
-def missing_browser() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"Chromium がありません（{CHROMIUM}）: apt-get install chromium fonts-noto-cjk"
-    if not AXE.exists():
-        return f"axe-core がありません（{AXE}）: npm ci"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "Python の playwright がありません: pip install playwright"
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    reason = missing_browser()
-    if reason:
-        if REQUIRED:
-            pytest.fail(f"ブラウザのテストを実行できません: {reason}")
-        pytest.skip(f"ブラウザのテストを実行しません: {reason}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--disable-quic",
-            ],
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture(scope="session")
 def kpi_path(app):
     store = app.extensions["build"].get().data
@@ -129,44 +88,40 @@ def report():
         target.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def open_page(browser, base, path, width=1280, height=900, **context):
-    ctx = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True, locale="ja-JP", **context)
-    page = ctx.new_page()
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    response = page.goto(base + path, wait_until="load")
-    page.wait_for_timeout(150)
-    return ctx, page, response, requests
+#: every table cell with text is at least this many characters wide, unless its table is stacked into cards
+MIN_CELL_CHARS = 4
+NARROW_CELLS = """(minChars) => {
+  const out = [];
+  for (const cell of document.querySelectorAll('main td, main th, main caption')) {
+    const text = cell.innerText.trim();
+    const table = cell.closest('table');
+    if (!text || (cell.tagName !== 'CAPTION' && getComputedStyle(table).display !== 'table')) continue;
+    const s = getComputedStyle(cell);
+    const width = cell.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+    const needed = Math.min(minChars, [...text].length) * parseFloat(s.fontSize);
+    if (width + 0.5 < needed) out.push(`${text.slice(0, 20)} (${Math.round(width)}px < ${Math.round(needed)}px)`);
+  }
+  return out;
+}"""
 
 
-def run_axe(page) -> dict:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations', 'passes']});
-            return {
-              version: axe.version,
-              passes: r.passes.length,
-              violations: r.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html.slice(0, 160)}))
-              }))
-            };
-        }""",
-        WCAG_TAGS,
-    )
+HEADING_LEVELS = (
+    # the level a screen reader announces: aria-level where a page sets it, else the tag's
+    "[...document.querySelectorAll('main h1, main h2, main h3, main h4, main h5, main h6')]"
+    ".map(h => +(h.getAttribute('aria-level') || h.tagName[1]))"
+)
 
 
-def describe(name: str, path: str, violations: list[dict]) -> str:
-    lines = [f"{name} ({path}): {len(violations)} 件の違反"]
-    for v in violations:
-        for n in v["nodes"][:5]:
-            lines.append(f"  - {v['id']} [{v['impact']}] {v['help']}: {n['target']}  {n['html']}")
-    return "\n".join(lines)
+def check_layout(page, name: str, width: int) -> None:
+    """No cell squeezed to a character or two per line, and the page itself never scrolls sideways."""
+    assert page.evaluate(NARROW_CELLS, MIN_CELL_CHARS) == [], f"{name}（{width}px）: 狭すぎる欄があります"
+    scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll[0] <= scroll[1] + 1, f"{name}（{width}px）: ページが横にはみ出しています {scroll}"
 
 
 @pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
 def test_page_in_the_browser(browser, live_server, kpi_path, slug, name, path, text):
+    """Each kind of page at 1280×900 and 390×844: its words, axe-core, headings, layout, nothing from elsewhere."""
     path = path.format(kpi=kpi_path)
     SHOTS.mkdir(parents=True, exist_ok=True)
     ctx, page, response, requests = open_page(browser, live_server, path)
@@ -176,6 +131,11 @@ def test_page_in_the_browser(browser, live_server, kpi_path, slug, name, path, t
         assert text in page.inner_text("body")
         # the portal's navigation is on every page, Datasette's included
         assert page.locator('nav[aria-label="メインメニュー"] a[href="/kpis/"]').count() == 1
+        levels = page.evaluate(HEADING_LEVELS)
+        assert levels and levels[0] == 1 and levels.count(1) == 1, levels
+        for a, b in zip(levels, levels[1:], strict=False):
+            assert b <= a + 1, f"{name}: 見出しが h{a} から h{b} に飛んでいます"
+        check_layout(page, name, 1280)
         page.screenshot(path=str(SHOTS / f"{slug}-desktop.png"), full_page=True)
         result = run_axe(page)
         RESULTS.append(
@@ -194,43 +154,13 @@ def test_page_in_the_browser(browser, live_server, kpi_path, slug, name, path, t
     finally:
         ctx.close()
     ctx, page, response, requests = open_page(
-        browser, live_server, path, width=390, height=844, is_mobile=True, has_touch=True, device_scale_factor=2
+        browser, live_server, path, width=390, height=844, is_mobile=True, has_touch=True
     )
     try:
+        check_layout(page, name, 390)
         page.screenshot(path=str(SHOTS / f"{slug}-phone.png"), full_page=True)
         result = run_axe(page)
         assert result["violations"] == [], describe(f"{name}（スマートフォン）", path, result["violations"])
-    finally:
-        ctx.close()
-
-
-#: every table cell with text is at least this many characters wide, unless its table is stacked into cards
-MIN_CELL_CHARS = 4
-NARROW_CELLS = """(minChars) => {
-  const out = [];
-  for (const cell of document.querySelectorAll('main td, main th, main caption')) {
-    const text = cell.innerText.trim();
-    const table = cell.closest('table');
-    if (!text || (cell.tagName !== 'CAPTION' && getComputedStyle(table).display !== 'table')) continue;
-    const s = getComputedStyle(cell);
-    const width = cell.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
-    const needed = Math.min(minChars, [...text].length) * parseFloat(s.fontSize);
-    if (width + 0.5 < needed) out.push(`${text.slice(0, 20)} (${Math.round(width)}px < ${Math.round(needed)}px)`);
-  }
-  return out;
-}"""
-
-
-@pytest.mark.parametrize("width, height", [(390, 844), (1280, 900)], ids=["phone", "desktop"])
-@pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
-def test_readable_without_sideways_scrolling(browser, live_server, kpi_path, slug, name, path, text, width, height):
-    """No cell squeezed to a character or two per line, and the page itself never scrolls sideways."""
-    phone = {"is_mobile": True, "has_touch": True, "device_scale_factor": 2} if width < 500 else {}
-    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path), width=width, height=height, **phone)
-    try:
-        assert page.evaluate(NARROW_CELLS, MIN_CELL_CHARS) == [], f"{name}（{width}px）: 狭すぎる欄があります"
-        scroll = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert scroll[0] <= scroll[1] + 1, f"{name}（{width}px）: ページが横にはみ出しています {scroll}"
     finally:
         ctx.close()
 
@@ -243,7 +173,7 @@ def test_main_navigation(browser, live_server):
             "戦略について": "戦略について",
             "基本目標": "基本目標",
             "KPI一覧": "数値目標と KPI の一覧",
-            "変更点": "変更点",
+            "変更点": "変更点：何が変わり、なぜ変わったか",
             "ダウンロード": "ダウンロード",
             "用語集": "用語集",
         }
@@ -281,22 +211,6 @@ def test_skip_link_and_visible_focus(browser, live_server):
             "(() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; })()"
         )
         assert styles[0] != "none" and styles[1] != "0px"
-    finally:
-        ctx.close()
-
-
-@pytest.mark.parametrize("slug, name, path, text", PAGES, ids=[p[0] for p in PAGES])
-def test_heading_order(browser, live_server, kpi_path, slug, name, path, text):
-    ctx, page, _, _ = open_page(browser, live_server, path.format(kpi=kpi_path))
-    try:
-        # the level a screen reader announces: aria-level where a page sets it, else the tag's
-        levels = page.evaluate(
-            "[...document.querySelectorAll('main h1, main h2, main h3, main h4, main h5, main h6')]"
-            ".map(h => +(h.getAttribute('aria-level') || h.tagName[1]))"
-        )
-        assert levels and levels[0] == 1 and levels.count(1) == 1, levels
-        for a, b in zip(levels, levels[1:], strict=False):
-            assert b <= a + 1, f"{name}: 見出しが h{a} から h{b} に飛んでいます"
     finally:
         ctx.close()
 

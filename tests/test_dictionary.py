@@ -9,7 +9,8 @@ from html import unescape
 import pytest
 
 from portal.pipeline.schema import labels, tables
-from tests.test_browser import browser, describe, open_page, run_axe  # noqa: F401 - browser is a fixture
+
+from .browser import describe, open_page, run_axe
 
 #: the page was 51,446 px tall at 390 px wide when each table was one wide table; a card per column must stay
 #: well below that (about two thirds of it)

@@ -15,7 +15,7 @@ from portal import paths
 from portal.pipeline.build import build
 from portal.web import chart
 
-from .test_browser import browser, describe, open_page, run_axe  # noqa: F401
+from .browser import describe, open_page, run_axe
 
 
 def store(app):

@@ -15,7 +15,8 @@ import pytest
 from markupsafe import escape
 
 from portal.search import SEARCHABLE, normalize
-from tests.test_browser import browser, describe, open_page, run_axe  # noqa: F401 - browser is a fixture
+
+from .browser import describe, open_page, run_axe
 
 #: the sections in the order the page promises: what changed and why first, then the plan
 ORDER = ["changes", "reasons", "texts", "projects", "kpis", "related_projects"]
