@@ -27,6 +27,17 @@ def built(tmp_path_factory) -> BuildResult:
     return build(source, root / "db" / "strategy.db", package)
 
 
+@pytest.fixture
+def tree(tmp_path):
+    """A project tree of its own with one good build, and the source it was built from (for tests that rebuild)."""
+    pkg = tmp_path / "datapackage"
+    (pkg / "sources").mkdir(parents=True)
+    source = pkg / "sources" / paths.SOURCE_NAME
+    shutil.copyfile(paths.SOURCE, source)
+    build(source, tmp_path / "db" / "strategy.db", pkg)
+    return tmp_path, source
+
+
 @pytest.fixture(scope="session")
 def app(built):
     """The Flask pages over the test build."""

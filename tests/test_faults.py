@@ -50,17 +50,6 @@ def package_files(root: Path) -> dict:
     return {str(p.relative_to(pkg)): digest(p) for p in sorted(pkg.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def tree(tmp_path):
-    """A project tree with one good build, and the source it was built from."""
-    pkg = tmp_path / "datapackage"
-    (pkg / "sources").mkdir(parents=True)
-    source = pkg / "sources" / paths.SOURCE_NAME
-    shutil.copyfile(paths.SOURCE, source)
-    build(source, tmp_path / "db" / "strategy.db", pkg)
-    return tmp_path, source
-
-
 def changed_source(root: Path) -> Path:
     """A copy of the source with one KPI target changed in the 変更後 column."""
     text = SOURCE_TEXT.replace("21事業者   75事業者", "21事業者   80事業者")

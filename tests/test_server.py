@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import shutil
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
-from portal import paths
 from portal.pipeline.build import build
 
 from .conftest import start_server, stop_server
@@ -51,17 +49,6 @@ def closed_by_server(sock: socket.socket) -> bool:
         return sock.recv(1) == b""
     except (ConnectionResetError, TimeoutError):
         return isinstance(sock, socket.socket)
-
-
-@pytest.fixture
-def project(tmp_path):
-    """A project tree of its own with one build, for servers that watch it rebuilt."""
-    pkg = tmp_path / "datapackage"
-    (pkg / "sources").mkdir(parents=True)
-    source = pkg / "sources" / paths.SOURCE_NAME
-    shutil.copyfile(paths.SOURCE, source)
-    build(source, tmp_path / "db" / "strategy.db", pkg)
-    return tmp_path, source
 
 
 @pytest.mark.slow
@@ -129,8 +116,8 @@ def fetch_all(urls: list[str]) -> list[int]:
 
 
 @pytest.mark.slow
-def test_first_requests_on_a_cold_server_and_after_a_rebuild_all_succeed(project, tmp_path):
-    root, source = project
+def test_first_requests_on_a_cold_server_and_after_a_rebuild_all_succeed(tree, tmp_path):
+    root, source = tree
     db = root / "db" / "strategy.db"
     proc, base, log = start_server(db, tmp_path / "server.log")
     try:
@@ -155,8 +142,8 @@ def counts(pid: int) -> tuple[int, int, int]:
 
 
 @pytest.mark.slow
-def test_twenty_rebuilds_leave_threads_and_descriptors_flat(project, tmp_path):
-    root, source = project
+def test_twenty_rebuilds_leave_threads_and_descriptors_flat(tree, tmp_path):
+    root, source = tree
     db = root / "db" / "strategy.db"
     proc, base, log = start_server(db, tmp_path / "server.log")
     seen = []
