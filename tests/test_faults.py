@@ -162,7 +162,7 @@ def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_dat
 
     The builds alternate between two sources whose packages differ, so every
     kill interrupts a build that really replaces the package.  The kill times
-    are stratified over a measured build (one in each twentieth of it), so
+    are stratified over a measured build (one in each sixteenth of it, four after it), so
     that parsing, writing the database, writing the package and publishing
     are all hit (the test prints what each kill left); after a kill the project holds the old build or the new one,
     never a mix inside the database or inside the package.
@@ -181,9 +181,10 @@ def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_dat
     assert states["changed"][0] != states["real"][0] and states["changed"][1] != states["real"][1]
     length = sum(t["exit"] for t in timings) / len(timings)
     rng = random.Random(15)
-    # one kill in each twentieth of 1.2 builds: a killed build starts by clearing what the last one left, and the
-    # machine is shared, so a build may take longer than measured; the last kills let some builds finish
-    delays = [(k + rng.random()) / 20 * length * 1.2 for k in range(20)]
+    # sixteen kills, one in each sixteenth of 1.2 builds (a killed build starts by clearing what the last one left);
+    # four more well after a build's measured end, so that some builds finish even when the machine is busy
+    delays = [(k + rng.random()) / 16 * length * 1.2 for k in range(16)]
+    delays += [length * (1.5 + k * 0.5 + rng.random() * 0.5) for k in range(4)]
     rng.shuffle(delays)
     outcomes = []
     on_disk = "real"
