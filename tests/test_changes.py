@@ -16,8 +16,8 @@ def changes_of(tmp_path, before, after, reasons, reason_rows=None):
     text = document(page(before, after, reasons, reason_rows=reason_rows))
     path = write(tmp_path, text)
     doc = read_source(path)
-    old = parse_plan(doc.column("before"), "before", path)
-    new = parse_plan(doc.column("after"), "after", path)
+    old = parse_plan(doc.column("before"), path)
+    new = parse_plan(doc.column("after"), path)
     return text, place_reasons(compare(old, new).changes, doc, path)
 
 
@@ -76,7 +76,7 @@ def test_whitespace_and_line_wrap_differences_are_not_changes(tmp_path):
     text = document(page(before, after, []))
     path = write(tmp_path, text)
     doc = read_source(path)
-    old, new = (parse_plan(doc.column(s), s, path) for s in ("before", "after"))
+    old, new = (parse_plan(doc.column(s), path) for s in ("before", "after"))
     assert compare(old, new).changes == []
 
 
@@ -158,7 +158,7 @@ def test_chapters_pair_across_versions_and_a_new_title_is_a_change(tmp_path):
     text = document(page(before, after, [["見出しの修正 "]]))
     path = write(tmp_path, text)
     doc = read_source(path)
-    old, new = (parse_plan(doc.column(s), s, path) for s in ("before", "after"))
+    old, new = (parse_plan(doc.column(s), path) for s in ("before", "after"))
     comparison = compare(old, new)
     (change,) = place_reasons(comparison.changes, doc, path)
     assert (change.change_type, change.table) == ("text_modified", "chapters")

@@ -15,7 +15,7 @@ def small(tmp_path: Path, before: list[str], after: list[str] | None = None, rea
     text = document(page(before, after if after is not None else before, reasons or [["文言整理 "]]))
     path = write(tmp_path, text)
     doc = read_source(path)
-    return text, parse_plan(doc.column("before"), "before", path), parse_plan(doc.column("after"), "after", path)
+    return text, parse_plan(doc.column("before"), path), parse_plan(doc.column("after"), path)
 
 
 @pytest.fixture

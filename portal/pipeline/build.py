@@ -66,8 +66,8 @@ def parse(source: Path) -> dict[str, list[dict]]:
     """Read the source and return the rows of every table (raises SourceError on bad input)."""
     document = read_source(source)
     plans = {
-        1: parse_plan(document.column("before"), "before", source),
-        2: parse_plan(document.column("after"), "after", source),
+        1: parse_plan(document.column("before"), source),
+        2: parse_plan(document.column("after"), source),
     }
     comparison = compare(plans[1], plans[2])
     changes = place_reasons(comparison.changes, document, source)

@@ -279,12 +279,8 @@ class Plan:
     omissions: list[Omission] = field(default_factory=list)
 
 
-def parse_plan(lines: list[Line], side: str, path: Path) -> Plan:
-    """Read one column's lines into the plan model; raise SourceError at the first line that does not fit.
-
-    `side` ("before" or "after") names the column for the caller; the lines
-    already carry their line numbers, so the plan itself does not need it.
-    """
+def parse_plan(lines: list[Line], path: Path) -> Plan:
+    """Read one column's lines into the plan model; raise SourceError at the first line that does not fit."""
     return _PlanReader(lines, path).read()
 
 
