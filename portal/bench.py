@@ -245,7 +245,7 @@ def main() -> int:
         try:
             for _, _, path in SCENARIOS * (
                 4 * workers
-            ):  # warm up every URL in every worker (page cache, first requests)
+            ):  # warm up every URL in every worker (kept Datasette responses, first requests)
                 urlopen(base + path.replace("__N__", "0"), timeout=30).read()
             rows = {}
             for key, label, path in SCENARIOS:

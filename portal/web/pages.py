@@ -70,7 +70,7 @@ def glossary():
     )
 
 
-#: the latest automated accessibility results, written by `make a11y-report` (scripts/a11y_report.py)
+#: the latest automated accessibility results, written by `make a11y-report` (tests/test_browser.py)
 A11Y_RESULTS = Path(__file__).with_name("accessibility-results.json")
 
 
