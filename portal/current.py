@@ -3,8 +3,8 @@
 `portal build` publishes a build by pointing db/strategy.db (and db/downloads)
 at a new folder in one step.  `CurrentBuild.get()` looks at the link on every
 request (one stat) and, when it points elsewhere, reads the new build once:
-its database hash (the seed of every ETag), its download manifest and the
-rows the pages show.  Everything that depends on the build asks this object,
+its download manifest and the rows the pages show (Datasette hashes the
+database itself for its ETags).  Everything that depends on the build asks this object,
 so pages, data, downloads and ETags change together.
 """
 
@@ -19,7 +19,6 @@ from pathlib import Path
 
 from .pipeline.build import DOWNLOADS
 from .pipeline.downloads import MANIFEST
-from .pipeline.export import sha256_file
 from .web.store import Data, load
 
 
@@ -29,13 +28,7 @@ class Build:
 
     db: Path  #: the database file itself (not the link)
     downloads: Path  #: the folder of download files that belongs to it
-    sha256: str  #: the database file's hash
     stamp: tuple = field(repr=False, default=())
-
-    @property
-    def key(self) -> str:
-        """A short name of this build, used in ETags and cache keys."""
-        return self.sha256[:16]
 
     @cached_property
     def data(self) -> Data:
@@ -72,7 +65,7 @@ class CurrentBuild:
             stamp = _stamp(db)
             if self._build is None or self._build.stamp != stamp:
                 # a build's downloads sit beside its database (db/.builds/<id>/), so the two never mix
-                self._build = Build(db=db, downloads=db.parent / DOWNLOADS, sha256=sha256_file(db), stamp=stamp)
+                self._build = Build(db=db, downloads=db.parent / DOWNLOADS, stamp=stamp)
             return self._build
 
 

@@ -8,7 +8,6 @@ errors.py (Japanese error pages) and guard.py (what a request may ask).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,8 +15,6 @@ from datasette.app import Datasette
 
 from ..current import Build, CurrentBuild
 from .metadata import metadata
-
-log = logging.getLogger(__name__)
 
 PREFIX = "/data"
 DATABASE = "strategy"
