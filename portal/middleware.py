@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
+from starlette.responses import Response
+
 from .errors import error_html
 
 #: the longest path and query string accepted, as nginx's default request-line buffer
@@ -47,18 +49,7 @@ class Front:
             await self.app(scope, receive, send)
             return
         if len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) > MAX_URL_BYTES:
-            body = error_html(414)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 414,
-                    "headers": [
-                        (b"content-type", b"text/html; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await Response(error_html(414), 414, media_type="text/html")(scope, receive, send)
             return
         headers = [(k, v) for k, v in scope["headers"] if k != b"host"] + [(b"host", self.host)]
         await self.app(dict(scope, scheme=self.scheme, server=self.server, headers=headers), receive, send)

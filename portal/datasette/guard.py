@@ -14,6 +14,7 @@ import re
 from urllib.parse import parse_qsl, unquote
 
 from datasette import hookimpl
+from starlette.responses import JSONResponse, Response
 
 from ..errors import error_html
 from .caching import Conditional
@@ -104,17 +105,14 @@ class SqlGate:
 GATE = SqlGate()
 
 
-async def answer(send, scope, status: int, message: str, extra: list | None = None) -> None:
-    """A refusal in Japanese: JSON for .json URLs, otherwise the portal's error page."""
+async def answer(send, scope, status: int, message: str, headers: dict | None = None) -> None:
+    """A refusal in Japanese: JSON for .json URLs, otherwise the portal's error page; never kept by a cache."""
+    headers = {"cache-control": "no-store", **(headers or {})}
     if scope["path"].endswith(".json"):
-        body = json.dumps({"ok": False, "status": status, "error": message}, ensure_ascii=False).encode()
-        ctype = b"application/json; charset=utf-8"
+        response = JSONResponse({"ok": False, "status": status, "error": message}, status, headers=headers)
     else:
-        body = error_html(status, detail=message, back=BACK)
-        ctype = b"text/html; charset=utf-8"
-    headers = [(b"content-type", ctype), (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
-    await send({"type": "http.response.body", "body": body})
+        response = Response(error_html(status, detail=message, back=BACK), status, headers, media_type="text/html")
+    await response(scope, None, send)
 
 
 class Guard:
@@ -135,7 +133,7 @@ class Guard:
             await send(message)
 
         if scope["method"] not in ("GET", "HEAD"):
-            await answer(with_policy, scope, 405, "データの表示（GET）のみ利用できます。", [(b"allow", b"GET, HEAD")])
+            await answer(with_policy, scope, 405, "データの表示（GET）のみ利用できます。", {"allow": "GET, HEAD"})
             return
         paths = route_paths(scope)
         # the prefix given twice (/data/data/…) would be removed twice: never a page of ours
@@ -154,7 +152,7 @@ class Guard:
         if not GATE.enter(client):
             await GATE.turn_away()
             message = "ほかの SQL の問い合わせを処理中です。数秒おいてからもう一度お試しください。"
-            await answer(with_policy, scope, 429, message, [(b"retry-after", b"2")])
+            await answer(with_policy, scope, 429, message, {"retry-after": "2"})
             return
         try:
             await self.app(scope, receive, with_policy)
