@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .export import DESCRIPTOR, sha256_file, table_rows
-from .schema import package_meta, tables, to_cell, to_json
+from .schema import for_people, package_meta, tables, to_cell, to_json, version_fields
+from .workbook import write_workbook
 
 MANIFEST = "manifest.json"
 ZIP_NAME = "strategy-datapackage.zip"
@@ -28,21 +29,55 @@ ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 FORMATS = {
     "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
     "excel.csv": {
-        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出し）",
+        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出しと値）",
         "media_type": "text/csv; charset=utf-8; header=present",
+    },
+    "xlsx": {
+        "label": "Excel ブック（xlsx）",
+        "media_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     },
     "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
 }
 
+#: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def version_labels(conn: sqlite3.Connection) -> dict[int, str]:
+    """Each version's name, for the files made for people."""
+    return dict(conn.execute("SELECT id, label FROM versions ORDER BY id").fetchall())
+
+
+def people_cell(value, field: dict, labels: dict[int, str] | None) -> str:
+    """A cell of the Excel CSV: labels for codes, はい/いいえ, and text that Excel cannot take for a formula."""
+    shown = for_people(value, field, labels)
+    if shown is None:
+        return ""
+    if isinstance(shown, str):
+        # OWASP's advice for "CSV injection": a leading apostrophe makes a spreadsheet keep the cell as text
+        return "'" + shown if shown.startswith(FORMULA_START) else shown
+    return to_cell(value, field)
+
 
 def write_excel_csv(conn: sqlite3.Connection, table, path: Path) -> None:
-    """UTF-8 with BOM, Japanese headers from the schema titles, CRLF: what Excel on Windows reads correctly."""
+    """UTF-8 with BOM, Japanese headers and values, CRLF: what Excel on Windows reads correctly."""
     columns, rows = table_rows(conn, table.name)
+    labels, versions = version_labels(conn), version_fields(table)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow([table.field(c)["title"] for c in columns])
         for row in rows:
-            writer.writerow([to_cell(v, table.field(c)) for c, v in zip(columns, row, strict=False)])
+            writer.writerow(
+                [
+                    people_cell(v, table.field(c), labels if c in versions else None)
+                    for c, v in zip(columns, row, strict=True)
+                ]
+            )
+
+
+def write_xlsx(conn: sqlite3.Connection, table, path: Path) -> None:
+    columns, rows = table_rows(conn, table.name)
+    write_workbook(table, columns, rows, version_labels(conn), path)
 
 
 def write_json(conn: sqlite3.Connection, table, path: Path) -> None:
@@ -121,6 +156,8 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
             add(f"{t.name}.csv", "table", t.title, FORMATS["csv"]["media_type"], t.name, "csv")
             write_excel_csv(conn, t, out_dir / f"{t.name}.excel.csv")
             add(f"{t.name}.excel.csv", "table", t.title, FORMATS["excel.csv"]["media_type"], t.name, "excel.csv")
+            write_xlsx(conn, t, out_dir / f"{t.name}.xlsx")
+            add(f"{t.name}.xlsx", "table", t.title, FORMATS["xlsx"]["media_type"], t.name, "xlsx")
             write_json(conn, t, out_dir / f"{t.name}.json")
             add(f"{t.name}.json", "table", t.title, FORMATS["json"]["media_type"], t.name, "json")
     finally:

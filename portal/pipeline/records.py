@@ -7,6 +7,7 @@ source always gives the same ids.
 from __future__ import annotations
 
 from .changes import Change, Comparison, element_text
+from .comparison import kpi_comparison_rows
 from .plan import Element, Kpi, Plan
 from .schema import package_meta, tables
 from .source import Document
@@ -264,6 +265,8 @@ def build_records(
 
     for unit, (title, base, multiplier) in UNITS.items():
         rows["units"].append({"unit": unit, "title": title, "base_unit": base, "multiplier": multiplier})
+
+    rows["kpi_comparison"] = kpi_comparison_rows(rows["kpis"], rows["changes"], town)
 
     # every row in its table's column order, and nothing the schema does not name
     for t in tables():

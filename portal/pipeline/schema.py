@@ -172,3 +172,29 @@ def to_json(value: Any, field: dict) -> Any:
     if field["type"] == "number" and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+#: how the files made for people (Excel CSV, xlsx) write true and false
+YES_NO = {True: "はい", False: "いいえ"}
+
+
+def version_fields(t: Table) -> set[str]:
+    """The fields of a table that hold a version id (a foreign key to versions)."""
+    return {c for fk in t.foreign_keys if fk["reference"]["resource"] == "versions" for c in fk["fields"]}
+
+
+def for_people(value: Any, field: dict, version_labels: dict[int, str] | None = None) -> Any:
+    """A value as the files made for people show it: codes as their Japanese labels, はい/いいえ, versions by name.
+
+    Numbers stay numbers and NULL stays None; the CSV and JSON made for
+    programs keep the codes (to_cell, to_json).
+    """
+    if value is None:
+        return None
+    if "categories" in field:
+        return {c["value"]: c["label"] for c in field["categories"]}[value]
+    if field["type"] == "boolean":
+        return YES_NO[bool(value)]
+    if version_labels is not None and value in version_labels:
+        return version_labels[value]
+    return to_json(value, field)

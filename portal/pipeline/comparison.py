@@ -1,0 +1,184 @@
+"""The before/after table of indicators: one row per indicator and revision, with a status computed from the values.
+
+It is made from the rows of `kpis` and `changes` only: an indicator of the
+later version is paired with the one it continues (its `previous_id`, or the
+`kpis` change that links the two, as when an indicator gives way to a
+「設定しない」 row).  What is left unpaired was added or removed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import pairwise
+
+SIDES = ("before", "after")
+#: the columns copied from each side's kpis row, as <side>_<column>
+VALUE_COLUMNS = (
+    "baseline_text",
+    "baseline_value",
+    "baseline_unit",
+    "baseline_year",
+    "baseline_label",
+    "target_text",
+    "target_value",
+    "target_unit",
+    "target_year",
+    "target_label",
+)
+
+
+def _amount(k: dict, which: str) -> tuple:
+    """What a baseline or target says: number and unit, or the words when there is no number."""
+    value = k[f"{which}_value"]
+    return (value, k[f"{which}_unit"], k[f"{which}_text"] if value is None else None)
+
+
+def _period(k: dict, which: str) -> tuple:
+    return (k[f"{which}_year"], k[f"{which}_year_type"], bool(k[f"{which}_each_year"]))
+
+
+def difference(before: dict, after: dict) -> float | int | None:
+    """after − before of the targets, when both are numbers in the same unit (exact in decimal)."""
+    a, b = before["target_value"], after["target_value"]
+    if a is None or b is None or before["target_unit"] != after["target_unit"]:
+        return None
+    d = Decimal(str(b)) - Decimal(str(a))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def status(before: dict | None, after: dict | None) -> str:
+    """The status code of one indicator across a revision (the codes of kpi_comparison.status in tables.yaml)."""
+    if before is None and after is None:
+        raise ValueError("an indicator needs at least one side")
+    if before is None:
+        return "added" if after["status"] == "set" else "added_not_set"
+    if after is None:
+        return "removed" if before["status"] == "set" else "removed_not_set"
+    if before["status"] != after["status"]:
+        return "changed_to_not_set" if after["status"] == "not_set" else "set_from_not_set"
+    if after["status"] == "not_set":
+        return "unchanged"
+    if _amount(before, "target") != _amount(after, "target"):
+        d = difference(before, after)
+        if d is None:
+            return "target_changed"
+        return "target_raised" if d > 0 else "target_lowered"
+    if _amount(before, "baseline") != _amount(after, "baseline") or any(
+        _period(before, w) != _period(after, w) for w in ("baseline", "target")
+    ):
+        return "baseline_or_year_changed"
+    if before["name"] != after["name"]:
+        return "renamed"
+    return "unchanged"
+
+
+def flags(before: dict | None, after: dict | None) -> dict:
+    """Which parts changed; None for every flag when one side is missing."""
+    both = before is not None and after is not None
+    if not both:
+        return dict.fromkeys(("target_changed", "baseline_changed", "year_changed", "name_changed", "project_renamed"))
+    projects = before["project_name"], after["project_name"]
+    return {
+        "target_changed": _amount(before, "target") != _amount(after, "target"),
+        "baseline_changed": _amount(before, "baseline") != _amount(after, "baseline"),
+        "year_changed": any(_period(before, w) != _period(after, w) for w in ("baseline", "target")),
+        "name_changed": before["name"] != after["name"],
+        "project_renamed": None if None in projects else projects[0] != projects[1],
+    }
+
+
+def pairs(kpis: list[dict], changes: list[dict], first: int, second: int) -> list[tuple[dict | None, dict | None]]:
+    """The indicators of version `first` and `second` paired, in the order of the later version.
+
+    A removed indicator comes right after the pair of the indicator that
+    stood before it in the earlier version.
+    """
+    olds = [k for k in kpis if k["version_id"] == first]
+    news = [k for k in kpis if k["version_id"] == second]
+    by_id = {k["id"]: k for k in olds + news}
+    partner: dict[int, int] = {}  # new id → old id
+    for k in news:
+        if k["previous_id"] is not None and k["previous_id"] in by_id:
+            partner[k["id"]] = k["previous_id"]
+    for c in changes:
+        if (
+            c["element_table"] == "kpis"
+            and (c["from_version_id"], c["to_version_id"]) == (first, second)
+            and c["before_id"] is not None
+            and c["after_id"] is not None
+            and c["after_id"] not in partner
+            and c["before_id"] not in partner.values()
+        ):
+            partner[c["after_id"]] = c["before_id"]
+    out: list[tuple[dict | None, dict | None]] = [
+        (by_id[partner[k["id"]]] if k["id"] in partner else None, k) for k in news
+    ]
+    paired_old = set(partner.values())
+    for i, old in enumerate(olds):
+        if old["id"] in paired_old:
+            continue
+        # after the pair of the nearest earlier indicator of the old version that has one, else first
+        anchor = next((o["id"] for o in reversed(olds[:i]) if o["id"] in paired_old), None)
+        at = 0 if anchor is None else 1 + next(j for j, (b, _) in enumerate(out) if b is not None and b["id"] == anchor)
+        while at < len(out) and out[at][1] is None:
+            at += 1  # keep removed indicators in their old order
+        out.insert(at, (old, None))
+    return out
+
+
+def _change_for(before: dict | None, after: dict | None, changes: list[dict], first: int, second: int) -> dict | None:
+    """The change about this indicator, else the change of its project (renamed or replaced), else None."""
+    revision = [c for c in changes if (c["from_version_id"], c["to_version_id"]) == (first, second)]
+
+    def about(table: str, b: int | None, a: int | None) -> dict | None:
+        return next(
+            (
+                c
+                for c in revision
+                if c["element_table"] == table
+                and ((b is not None and c["before_id"] == b) or (a is not None and c["after_id"] == a))
+            ),
+            None,
+        )
+
+    own = about("kpis", before and before["id"], after and after["id"])
+    if own is not None:
+        return own
+    return about("projects", before and before["project_id"], after and after["project_id"])
+
+
+def kpi_comparison_rows(kpis: list[dict], changes: list[dict], town: dict) -> list[dict]:
+    """The rows of kpi_comparison: every consecutive pair of versions, goal by goal."""
+    rows: list[dict] = []
+    versions = sorted({k["version_id"] for k in kpis})
+    for first, second in pairwise(versions):
+        paired = pairs(kpis, changes, first, second)
+        paired.sort(key=lambda p: (p[1] or p[0])["goal_no"])  # stable: the order within a goal is kept
+        for before, after in paired:
+            either = after or before
+            change = _change_for(before, after, changes, first, second)
+            row = {
+                **town,
+                "id": len(rows) + 1,
+                "from_version_id": first,
+                "to_version_id": second,
+                "goal_no": either["goal_no"],
+                "kind": either["kind"],
+                "name": (after and after["name"]) or (before and before["name"]),
+                "status": status(before, after),
+                "before_kpi_id": before and before["id"],
+                "after_kpi_id": after and after["id"],
+                "before_project_name": before and before["project_name"],
+                "after_project_name": after and after["project_name"],
+                "before_name": before and before["name"],
+                "after_name": after and after["name"],
+                "target_difference": difference(before, after) if before and after else None,
+                **flags(before, after),
+                "change_id": change and change["id"],
+                "reason": change and change["reason"],
+            }
+            for side, k in zip(SIDES, (before, after), strict=True):
+                for col in VALUE_COLUMNS:
+                    row[f"{side}_{col}"] = k[col] if k is not None else None
+            rows.append(row)
+    return rows
