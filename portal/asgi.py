@@ -73,6 +73,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         Mount("/static", compressed(StaticFiles(directory=paths.STATIC))),
         Route("/favicon.ico", favicon),
         *(Route(path, pages) for path in DOWNLOAD_PAGES),
+        Route("/downloads/rows/{name}", pages),
         Mount("/downloads", Downloads(builds)),
         Mount("/", pages),
     ]

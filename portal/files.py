@@ -31,6 +31,16 @@ class Downloads(StaticFiles):
     async def check_config(self) -> None:
         """Nothing to check: the folder is the current build's, looked up per request."""
 
+    def get_path(self, scope) -> str:
+        """The file's name as the URL gives it, or "" when the URL is not its one canonical address.
+
+        StaticFiles normalises the path, so /downloads/x/..%2Fkpis.csv would
+        serve kpis.csv; a download has one URL, so anything that only becomes
+        a file's name after normalising is not found.
+        """
+        name = super().get_path(scope)
+        return name if scope["path"] == f"{scope.get('root_path', '')}/{name}" else ""
+
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         build = self.builds.get()
         entry = build.manifest["by_name"].get(path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..pipeline.schema import package_meta, tables
+from ..pipeline.schema import labels, package_meta, tables
 from ..search import SEARCHABLE
 
 #: facets shown on each table page
@@ -18,6 +18,7 @@ FACETS: dict[str, list[str]] = {
     "omissions": ["version_id", "level", "goal_no"],
     "reasons": ["source_page"],
     "changes": ["change_type", "goal_no", "source_page"],
+    "kpi_comparison": ["status", "goal_no", "kind", "project_renamed"],
     "chapters": ["version_id", "level"],
 }
 
@@ -29,13 +30,21 @@ LABELS = {
     "texts": "text",
     "projects": "name",
     "kpis": "name",
+    "kpi_comparison": "name",
     "related_projects": "name",
     "reasons": "text",
     "units": "title",
     "chapters": "title",
 }
 
-#: canned queries: what journalists ask, with Japanese titles
+
+def label_sql(table: str, field: str, expr: str) -> str:
+    """SQL that shows a code column's Japanese label (from tables.yaml), e.g. for c.change_type."""
+    cases = " ".join(f"when '{code}' then '{label}'" for code, label in labels(table, field).items())
+    return f"(case {expr} {cases} else {expr} end)"
+
+
+#: canned queries: what journalists ask, with Japanese titles; codes are shown as their labels
 QUERIES: dict[str, dict] = {
     "kpi_value_changes": {
         "title": "改訂で基準値・目標値・年が変わった指標",
@@ -43,26 +52,25 @@ QUERIES: dict[str, dict] = {
             "変更前と変更後で対応する指標（数値目標と KPI）のうち、基準値・目標値・単位・年のどれかが異なるもの。"
             "0 行のときは、値や年が変わった指標はありません（指標の追加・削除は「指標の追加と削除」へ）。"
         ),
-        "sql": """
-select n.goal_no as 基本目標, coalesce(n.project_name, '（数値目標）') as 事業, n.name as 指標,
-  o.baseline_text || '（' || coalesce(o.baseline_label, '') || '）' as 変更前の基準値,
-  n.baseline_text || '（' || coalesce(n.baseline_label, '') || '）' as 変更後の基準値,
-  o.target_text || '（' || coalesce(o.target_label, '') || '）' as 変更前の目標値,
-  n.target_text || '（' || coalesce(n.target_label, '') || '）' as 変更後の目標値,
-  n.id as 変更後の指標ID, o.id as 変更前の指標ID
-from kpis n join kpis o on n.previous_id = o.id
-where n.baseline_text is not o.baseline_text or n.baseline_year is not o.baseline_year
-   or n.baseline_unit is not o.baseline_unit or n.target_text is not o.target_text
-   or n.target_year is not o.target_year or n.target_unit is not o.target_unit
-   or n.target_each_year is not o.target_each_year
-order by n.goal_no, n.id
+        "sql": f"""
+select c.goal_no as 基本目標, coalesce(c.after_project_name, c.before_project_name, '（数値目標）') as 事業,
+  c.name as 指標, {label_sql("kpi_comparison", "status", "c.status")} as 比較の結果,
+  c.before_baseline_text || '（' || coalesce(c.before_baseline_label, '') || '）' as 変更前の基準値,
+  c.after_baseline_text || '（' || coalesce(c.after_baseline_label, '') || '）' as 変更後の基準値,
+  c.before_target_text || '（' || coalesce(c.before_target_label, '') || '）' as 変更前の目標値,
+  c.after_target_text || '（' || coalesce(c.after_target_label, '') || '）' as 変更後の目標値,
+  c.target_difference as 目標値の差, c.reason as 変更理由, c.after_kpi_id as 変更後の指標ID, c.before_kpi_id as 変更前の指標ID
+from kpi_comparison c
+where c.status in ('target_raised', 'target_lowered', 'target_changed', 'baseline_or_year_changed')
+order by c.id
 """,
     },
     "kpis_added_removed": {
         "title": "指標の追加と削除",
         "description": "改訂で追加・削除された指標と、その変更理由。",
-        "sql": """
-select c.id as 変更ID, c.change_type as 変更の種類, c.goal_no as 基本目標, c.before_text as 変更前, c.after_text as 変更後,
+        "sql": f"""
+select c.id as 変更ID, {label_sql("changes", "change_type", "c.change_type")} as 変更の種類, c.goal_no as 基本目標,
+  c.before_text as 変更前, c.after_text as 変更後,
   c.reason as 変更理由, c.plan_page as 計画書ページ
 from changes c where c.change_type in ('kpi_added', 'kpi_removed', 'kpi_modified')
 order by c.id
@@ -71,8 +79,8 @@ order by c.id
     "project_changes": {
         "title": "追加・削除・置き換えられた事業",
         "description": "改訂で追加・削除・名称変更（置き換え）・内容修正された具体的な事業と、その変更理由。",
-        "sql": """
-select c.id as 変更ID, c.change_type as 変更の種類, c.goal_no as 基本目標,
+        "sql": f"""
+select c.id as 変更ID, {label_sql("changes", "change_type", "c.change_type")} as 変更の種類, c.goal_no as 基本目標,
   b.name as 変更前の事業, a.name as 変更後の事業, c.reason as 変更理由, c.plan_page as 計画書ページ
 from changes c
 left join projects b on c.element_table = 'projects' and b.id = c.before_id
@@ -95,9 +103,9 @@ order by p.version_id, p.goal_no, p.id
     "changes_by_reason": {
         "title": "変更理由ごとの変更",
         "description": "変更理由の一つひとつと、その理由による変更の数と種類。",
-        "sql": """
+        "sql": f"""
 select r.id as 理由ID, r.text as 変更理由, r.source_page as 資料ページ, count(c.id) as 変更の数,
-  group_concat(c.change_type, '、') as 変更の種類
+  group_concat({label_sql("changes", "change_type", "c.change_type")}, '、') as 変更の種類
 from reasons r left join changes c on c.reason_id = r.id
 group by r.id order by r.id
 """,
@@ -118,12 +126,12 @@ group by g.id order by g.version_id, g.goal_no
     "kpi_flat": {
         "title": "指標の一覧（基本目標・施策・事業つき）",
         "description": "すべての指標を、基本目標・施策・事業と一つの表にしたもの。表計算ソフトでの集計向けです。",
-        "sql": """
+        "sql": f"""
 select v.label as 版, g.goal_no as 基本目標番号, g.title as 基本目標, m.label || m.title as 施策,
-  coalesce(k.project_name, '（数値目標）') as 事業, k.kind as 種類, k.name as 指標,
+  coalesce(k.project_name, '（数値目標）') as 事業, {label_sql("kpis", "kind", "k.kind")} as 種類, k.name as 指標,
   k.baseline_value as 基準値, k.baseline_unit as 基準値の単位, k.baseline_year as 基準年, k.baseline_label as 基準年の表記,
   k.target_value as 目標値, k.target_unit as 目標値の単位, k.target_year as 目標年, k.target_label as 目標年の表記,
-  k.status as 設定状況, k.status_text as 設定しない理由, k.plan_page as 計画書ページ, k.id as 指標ID
+  {label_sql("kpis", "status", "k.status")} as 設定状況, k.status_text as 設定しない理由, k.plan_page as 計画書ページ, k.id as 指標ID
 from kpis k join versions v on v.id = k.version_id
 join goals g on g.version_id = k.version_id and g.goal_no = k.goal_no
 left join projects p on p.id = k.project_id

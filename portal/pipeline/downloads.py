@@ -15,6 +15,7 @@ import sqlite3
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from .export import DESCRIPTOR, sha256_file, table_rows
 from .schema import for_people, package_meta, tables, to_cell, to_json, version_fields
@@ -27,15 +28,15 @@ DB_NAME = "strategy.db"
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 FORMATS = {
-    "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
-    "excel.csv": {
-        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出しと値）",
-        "media_type": "text/csv; charset=utf-8; header=present",
-    },
     "xlsx": {
         "label": "Excel ブック（xlsx）",
         "media_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     },
+    "excel.csv": {
+        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出しと値）",
+        "media_type": "text/csv; charset=utf-8; header=present",
+    },
+    "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
     "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
 }
 
@@ -59,20 +60,25 @@ def people_cell(value, field: dict, labels: dict[int, str] | None) -> str:
     return to_cell(value, field)
 
 
+def write_people_csv(fh: TextIO, table, columns: list[str], rows: list[tuple], labels: dict[int, str]) -> None:
+    """The Excel CSV's body: Japanese headers, codes as labels, CRLF (the BOM is the caller's encoding)."""
+    versions = version_fields(table)
+    writer = csv.writer(fh, lineterminator="\r\n")
+    writer.writerow([table.field(c)["title"] for c in columns])
+    for row in rows:
+        writer.writerow(
+            [
+                people_cell(v, table.field(c), labels if c in versions else None)
+                for c, v in zip(columns, row, strict=True)
+            ]
+        )
+
+
 def write_excel_csv(conn: sqlite3.Connection, table, path: Path) -> None:
     """UTF-8 with BOM, Japanese headers and values, CRLF: what Excel on Windows reads correctly."""
     columns, rows = table_rows(conn, table.name)
-    labels, versions = version_labels(conn), version_fields(table)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow([table.field(c)["title"] for c in columns])
-        for row in rows:
-            writer.writerow(
-                [
-                    people_cell(v, table.field(c), labels if c in versions else None)
-                    for c, v in zip(columns, row, strict=True)
-                ]
-            )
+        write_people_csv(fh, table, columns, rows, version_labels(conn))
 
 
 def write_xlsx(conn: sqlite3.Connection, table, path: Path) -> None:

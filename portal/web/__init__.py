@@ -26,4 +26,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     caching.register(app)
     for module in (pages, goals, kpis, changes, search, downloads):
         app.register_blueprint(module.bp)
+    app.register_blueprint(changes.feed_bp)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import xml.etree.ElementTree as ET
 
+from flask import Blueprint, abort, current_app, render_template, request
+
+from ..pipeline.schema import package_meta
 from .common import citation, csv_link, data, int_param, sql_link
 from .diff import char_diff
-from .format import CHANGE_TYPES
+from .format import CHANGE_TYPES, change_type
 from .summary import GROUPS, group_of, item, summarize
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
@@ -41,6 +44,7 @@ def index():
     ]
     groups = summarize(d, rows)
     filters = {"goal_no": goal, "change_type": kind}
+    in_group = [t for t in CHANGE_TYPES if group_of(t) == group] if group is not None and kind is None else None
     return render_template(
         "changes/index.html",
         groups=groups,
@@ -52,8 +56,8 @@ def index():
         group_keys=list(GROUPS),
         goals=[g for g in d.table("goals") if g["version_id"] == 2],
         cite=citation(plan_pages=[c["plan_page"] for c in rows], source_pages=[c["source_page"] for c in rows]),
-        sql=sql_link("changes", **filters),
-        csv=csv_link("changes", **filters),
+        sql=sql_link("changes", **filters, change_type__in=",".join(in_group) if in_group else None),
+        csv=csv_link("changes", **{**filters, "change_type": in_group or kind}),
     )
 
 
@@ -76,3 +80,81 @@ def change(change_id: int):
         sql=f"/data/strategy/changes/{c['id']}",
         csv=csv_link("changes", id=c["id"]),
     )
+
+
+feed_bp = Blueprint("feed", __name__)
+
+ATOM = "http://www.w3.org/2005/Atom"
+#: how long an entry's title may be before it is cut with 「…」
+TITLE_CHARS = 60
+
+
+def element_name(it) -> str:
+    """What a change is about, in a few words: a project's or indicator's name, or the start of a text."""
+    row = it.row
+    text = next((row[k] for k in ("name", "title", "text", "status_text") if row and row.get(k)), "")
+    text = " ".join(str(text).split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def entry_text(c: dict, goal_label: str | None) -> str:
+    """An entry's content as plain text: what changed, from what to what, and why."""
+    parts = [f"変更の種類：{change_type(c['change_type'])}"]
+    if goal_label:
+        parts.append(f"位置：{c['section'] or goal_label}")
+    if c["before_text"]:
+        parts.append(f"変更前：{c['before_text']}")
+    if c["after_text"]:
+        parts.append(f"変更後：{c['after_text']}")
+    parts.append(f"変更理由：{c['reason']}")
+    parts.append(citation(plan_pages=[c["plan_page"]], source_pages=[c["source_page"]]))
+    return "\n".join(parts)
+
+
+@feed_bp.get("/changes.atom")
+def atom():
+    """Every change as an Atom entry (RFC 4287), newest revision first, each with its reason and permalink.
+
+    Written with the standard library's ElementTree, which escapes every text;
+    the entries are dated by the build that published them, as the
+    document does not date its revision.
+    """
+    d = data()
+    m = current_app.extensions["build"].get().manifest
+    updated = m.get("built_at") or "1970-01-01T00:00:00+00:00"
+    root = request.url_root.rstrip("/")
+    ET.register_namespace("", ATOM)
+
+    def sub(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "ja"})
+    sub(feed, "id", f"{root}/changes/")
+    sub(feed, "title", f"{package_meta()['source']['name']}：変更点")
+    sub(feed, "subtitle", "砂川市の第２期総合戦略の改訂で変わったことと、その理由。")
+    sub(feed, "updated", updated)
+    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{root}/changes.atom")
+    sub(feed, "link", rel="alternate", type="text/html", href=f"{root}/changes/")
+    author = sub(feed, "author")
+    sub(author, "name", "砂川市 総合戦略オープンデータポータル")
+    sub(author, "uri", f"{root}/")
+    sub(feed, "rights", f"{package_meta()['attribution']}。{package_meta()['license']['title']}")
+    goals = {(g["version_id"], g["goal_no"]): g for g in d.table("goals")}
+    changes = sorted(d.table("changes"), key=lambda c: (-c["to_version_id"], c["id"]))
+    for c in changes:
+        it = item(d, c)
+        goal = goals.get((c["to_version_id"], c["goal_no"])) or goals.get((c["from_version_id"], c["goal_no"]))
+        entry = sub(feed, "entry")
+        link = f"{root}/changes/{c['id']}"
+        sub(entry, "id", link)
+        sub(entry, "title", f"{change_type(c['change_type'])}：{element_name(it)}")
+        sub(entry, "link", rel="alternate", type="text/html", href=link)
+        sub(entry, "updated", updated)
+        sub(entry, "category", term=c["change_type"], label=change_type(c["change_type"]))
+        sub(entry, "summary", f"変更理由：{c['reason']}")
+        sub(entry, "content", entry_text(c, goal["label"] if goal else None), type="text")
+    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return current_app.response_class(body, mimetype="application/atom+xml")

@@ -46,10 +46,14 @@ def sql_link(table: str, **filters) -> str:
 
 
 def csv_link(table: str, **filters) -> str:
-    """The same rows as CSV, from Datasette."""
-    params = {k: v for k, v in filters.items() if v is not None}
-    params["_size"] = "max"
-    return f"{DATA_PREFIX}/{table}.csv?{urlencode(params)}"
+    """The same rows as a file to save: the Excel CSV (Japanese headings and labels), whole or selected.
+
+    A filter's value may be a list (rows with any of the values).
+    """
+    params = {k: v for k, v in filters.items() if v is not None and v != []}
+    if not params:
+        return f"/downloads/{table}.excel.csv"
+    return f"/downloads/rows/{table}.excel.csv?{urlencode(params, doseq=True)}"
 
 
 def citation(plan_pages=(), source_pages=()) -> str:

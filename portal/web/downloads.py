@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 
-from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME
+from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME, version_labels, write_people_csv
 from ..pipeline.export import DESCRIPTOR
-from ..pipeline.schema import Table, labels, package_meta, tables, to_cell
+from ..pipeline.schema import Table, labels, package_meta, table, tables, to_cell
 from .common import citation
 from .store import connect
 
@@ -251,4 +252,92 @@ def dcat_jsonld():
     return current_app.response_class(
         json.dumps(dcat(manifest()), ensure_ascii=False, indent=1),
         mimetype="application/ld+json",
+    )
+
+
+#: the most columns, and values of one column, a selection may name
+MAX_FILTERS, MAX_VALUES = 8, 50
+PEOPLE_CSV = ".excel.csv"
+
+
+def filterable(t: Table) -> dict[str, dict]:
+    """The columns rows can be selected by: whole numbers (ids, versions, goals) and coded columns."""
+    return {f["name"]: f for f in t.fields if f["type"] == "integer" or "categories" in f}
+
+
+def selection(t: Table) -> dict[str, list]:
+    """The column = value conditions of the URL (a column given twice matches either value); 400 for anything else."""
+    allowed = filterable(t)
+    names = list(dict.fromkeys(request.args.keys()))
+    if len(names) > MAX_FILTERS:
+        abort(400, description=f"URL で絞り込める項目は {MAX_FILTERS} つまでです。")
+    out: dict[str, list] = {}
+    for name in names:
+        f = allowed.get(name)
+        if f is None:
+            shown = name[:30]
+            abort(
+                400, description=f"URL の「{shown}」では「{t.title}」を絞り込めません。使える項目：{'、'.join(allowed)}"
+            )
+        raw = request.args.getlist(name)
+        if len(raw) > MAX_VALUES:
+            abort(400, description=f"URL の「{name}」の値は {MAX_VALUES} 個までです。")
+        values = []
+        for v in raw:
+            if "categories" in f:
+                codes = {str(c["value"]): c["value"] for c in f["categories"]}
+                if v not in codes:
+                    abort(400, description=f"URL の「{name}」の値「{v[:30]}」は使えません。")
+                values.append(codes[v])
+            elif v.isascii() and v.isdigit() and len(v) <= 9:
+                values.append(int(v))
+            else:
+                abort(400, description=f"URL の「{name}」の値「{v[:30]}」は整数ではありません。")
+        out[name] = values
+    return out
+
+
+def selection_name(t: Table, where: dict[str, list]) -> str:
+    """The file name of a selection: kpis_version_id-2.excel.csv."""
+    parts = [t.name] + [f"{k}-{'-'.join(str(v) for v in vs)}" for k, vs in where.items()]
+    return "_".join(parts) + PEOPLE_CSV
+
+
+@bp.get("/rows/<name>")
+def selected_rows(name: str):
+    """The rows of a table that a page shows, as the Excel CSV, to save (the whole tables are files of the build).
+
+    The file is made from the build's database with the same writer as the
+    published Excel CSV, so the two agree cell for cell.
+    """
+    try:
+        t = table(name.removesuffix(PEOPLE_CSV)) if name.endswith(PEOPLE_CSV) else None
+    except StopIteration:
+        t = None
+    if t is None:
+        abort(404)
+    where = selection(t)
+    conditions = [f'"{c}" IN ({", ".join("?" * len(vs))})' for c, vs in where.items()]
+    params = [v for vs in where.values() for v in vs]
+    sql = (
+        f'SELECT {", ".join(chr(34) + c + chr(34) for c in t.columns)} FROM "{t.name}"'
+        + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+        + " ORDER BY "
+        + ", ".join(f'"{c}"' for c in t.primary_key)
+    )
+    conn = connect(current_app.extensions["build"].get().db)
+    try:
+        rows = conn.execute(sql, params).fetchall()
+        labels_ = version_labels(conn)
+    finally:
+        conn.close()
+    out = io.StringIO()
+    write_people_csv(out, t, t.columns, rows, labels_)
+    body = io.BytesIO(out.getvalue().encode("utf-8-sig"))
+    return send_file(
+        body,
+        mimetype="text/csv",  # Flask adds the charset (utf-8) to text types
+        as_attachment=True,
+        download_name=selection_name(t, where),
+        max_age=0,
     )

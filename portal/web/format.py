@@ -17,6 +17,7 @@ JST = ZoneInfo("Asia/Tokyo")
 #: the Japanese labels of the codes, from the Table Schema (tables.yaml)
 CHANGE_TYPES = labels("changes", "change_type")
 KPI_KINDS = labels("kpis", "kind")
+COMPARISON = labels("kpi_comparison", "status")
 
 
 def number(value) -> str:
@@ -82,4 +83,6 @@ def register(app) -> None:
         change_type=change_type,
         jst_date=jst_date,
     )
-    app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS)
+    from ..datasette.metadata import QUERIES
+
+    app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS, COMPARISON=COMPARISON, QUERIES=QUERIES)

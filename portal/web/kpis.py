@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from . import chart
-from .common import citation, csv_link, data, sql_link, version_param
+from .changes import choice
+from .common import LATEST, citation, csv_link, data, int_param, sql_link, version_param
+from .format import COMPARISON
 from .store import Data
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
@@ -69,6 +71,50 @@ def index():
         sql=sql_link("kpis", version_id=version),
         csv=csv_link("kpis", version_id=version),
     )
+
+
+@bp.get("/compare")
+def compare():
+    """Every indicator before and after the revision, side by side, with what changed and why."""
+    d = data()
+    status = choice("status", COMPARISON)
+    goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
+    # the latest revision (the table holds one row per indicator and revision)
+    latest = max(((r["from_version_id"], r["to_version_id"]) for r in d.table("kpi_comparison")), default=(1, LATEST))
+    every = [r for r in d.table("kpi_comparison") if (r["from_version_id"], r["to_version_id"]) == latest]
+    rows = [r for r in every if (status is None or r["status"] == status) and (goal is None or r["goal_no"] == goal)]
+    counts = {s: sum(1 for r in every if r["status"] == s) for s in COMPARISON}
+    sides = [
+        {**r, "before": d.get("kpis", r["before_kpi_id"]), "after": d.get("kpis", r["after_kpi_id"])} for r in rows
+    ]
+    goals = {g["goal_no"]: g for g in d.table("goals") if g["version_id"] == latest[1]}
+    groups = [(goals[n], [r for r in sides if r["goal_no"] == n]) for n in sorted(goals)]
+    files = {f["format"]: f for f in table_files("kpi_comparison")}
+    filters = {"status": status, "goal_no": goal}
+    return render_template(
+        "kpis/compare.html",
+        groups=[(g, rs) for g, rs in groups if rs],
+        count=len(rows),
+        total=len(every),
+        counts=counts,
+        status=status,
+        goal=goal,
+        goals=list(goals.values()),
+        old=d.get("versions", latest[0]),
+        new=d.get("versions", latest[1]),
+        files=files,
+        cite=citation(
+            plan_pages=[k["plan_page"] for r in sides for k in (r["before"], r["after"]) if k],
+            source_pages=[k["source_page"] for r in sides for k in (r["before"], r["after"]) if k],
+        ),
+        sql=sql_link("kpi_comparison", **filters),
+        csv=csv_link("kpi_comparison", **filters),
+    )
+
+
+def table_files(table: str) -> list[dict]:
+    """The download files of one table in the build being served (none when the build has no downloads)."""
+    return [f for f in current_app.extensions["build"].get().manifest["files"] if f["table"] == table]
 
 
 @bp.get("/<int:kpi_id>")

@@ -23,6 +23,7 @@ TABLES = (
     "omissions",
     "reasons",
     "changes",
+    "kpi_comparison",
     "units",
 )
 
