@@ -117,7 +117,10 @@ def test_readable_on_a_phone(browser, live_server):  # noqa: F811 - the browser 
     )
     try:
         assert response.status == 200
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "横にはみ出しています"
+        # against the width asked for: a phone widens its viewport to fit a page that overflows
+        assert page.evaluate("Math.max(document.documentElement.scrollWidth, window.innerWidth)") <= 391, (
+            "横にはみ出しています"
+        )
         # whatever wraps its text (a card's part, a cell) is at least four characters wide: no column of one character
         squeezed = page.evaluate(
             """[...document.querySelectorAll('main *')].filter(e => {
