@@ -24,6 +24,8 @@ SECTION_SEP = " ＞ "
 ROMAN = "ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ"
 CIRCLED = "".join(chr(c) for c in range(0x2460, 0x2474))  # ①…⑳
 DIGITS = "0-9０-９"
+#: brackets, full-width or half-width: 「（１）」 and 「(1)」 read alike
+OPEN, CLOSE = "（(", "）)"
 
 RE_PART = re.compile(rf"^([{ROMAN}])．\s*(.+)$")
 RE_CHAPTER = re.compile(rf"^([{DIGITS}]+)．\s*(.+)$")
@@ -31,8 +33,8 @@ RE_CHAPTER_RANGE = re.compile(rf"^([{DIGITS}]+)．\s*(.+?)\s*～\s*([{DIGITS}]+)
 RE_GOAL = re.compile(rf"^基本目標\s*([{DIGITS}]+)\s+(.+)$")
 RE_SUBSECTION = re.compile(r"^《(.+)》$")
 RE_DIRECTION = re.compile(r"^○\s*(.+)$")
-RE_MEASURE = re.compile(rf"^（([{DIGITS}]+)）\s*(.+)$")
-RE_MEASURE_RANGE = re.compile(rf"^（([{DIGITS}]+)）\s*(.+?)\s*～\s*（([{DIGITS}]+)）\s*(.+)$")
+RE_MEASURE = re.compile(rf"^[{OPEN}]([{DIGITS}]+)[{CLOSE}]\s*(.+)$")
+RE_MEASURE_RANGE = re.compile(rf"^[{OPEN}]([{DIGITS}]+)[{CLOSE}]\s*(.+?)\s*～\s*[{OPEN}]([{DIGITS}]+)[{CLOSE}]\s*(.+)$")
 RE_SUBMEASURE = re.compile(rf"^([{CIRCLED}])\s*(.+)$")
 RE_SUBMEASURE_RANGE = re.compile(rf"^([{CIRCLED}])\s*(.+?)\s*～\s*([{CIRCLED}])\s*(.+)$")
 RE_BULLET = re.compile(r"^・\s*(.*)$")
@@ -42,12 +44,18 @@ RE_MARK_ONLY = re.compile(rf"^※[{DIGITS}]*$")
 OMITTED_KEY = "－省略－"
 NUMGOAL_HEADER_KEY = "数値目標基準値目標値"
 KPI_HEADER_KEY = "具体的な事業重要業績評価指標(KPI)"  # compared in NFKC form
-RELATED_HEADER_KEY = "（主な関連事業）"
+RELATED_HEADER_KEY = "(主な関連事業)"  # compared in NFKC form
 
-_VALUE = rf"(?:－|[{DIGITS}][{DIGITS},，.．]*\s*[^\s（）※{DIGITS}]+)"
+_NOT_VALUE = rf"\s{OPEN}{CLOSE}※{DIGITS}"
+#: a value cell written as a number: 「7,740人」, 「57.7％」, or 「－」 for none
+_VALUE = rf"(?:－|[{DIGITS}][{DIGITS},，.．]*\s*[^{_NOT_VALUE}]+)"
+#: any value cell: a number, 「－」, or words without digits (「増加」); words are checked against the vocabulary
+_CELL = rf"(?:{_VALUE}|[^{_NOT_VALUE}]+)"
 RE_VALUE_LINE = re.compile(rf"^({_VALUE})\s+({_VALUE})$")
-RE_YEAR_LINE = re.compile(r"^（([^（）]+)）\s*（([^（）]+)）$")
-RE_NUMGOAL_CELL = re.compile(rf"({_VALUE})\s*（([^（）]+)）\s*(※[{DIGITS}]*)?")
+#: two cells of any kind: a value line only where a year line follows it
+RE_CELL_LINE = re.compile(rf"^({_CELL})\s+({_CELL})$")
+RE_YEAR_LINE = re.compile(rf"^[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]\s*[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]$")
+RE_NUMGOAL_CELL = re.compile(rf"({_CELL})\s*[{OPEN}]([^{OPEN}{CLOSE}]*年度?)[{CLOSE}]\s*(※[{DIGITS}]*)?")
 RE_EVENT = re.compile(rf"(明治|大正|昭和|平成|令和)\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
 RE_TRAILING_MARK = re.compile(rf"(※[{DIGITS}]*)$")
 
@@ -82,7 +90,7 @@ def classify(text: str) -> str:
         return "numgoal_header"
     if nfkc(key) == KPI_HEADER_KEY:
         return "kpi_header"
-    if key == RELATED_HEADER_KEY:
+    if nfkc(key) == RELATED_HEADER_KEY:
         return "related_header"
     if RE_PART.match(s):
         return "part"
@@ -284,8 +292,18 @@ def parse_plan(lines: list[Line], path: Path) -> Plan:
     return _PlanReader(lines, path).read()
 
 
+def value_row(rows: list[Line], m: int) -> bool:
+    """Row m of a 具体的な事業 table holds the baseline and target: two numbers, or two cells above a year line."""
+    text = rows[m].text.strip()
+    if RE_VALUE_LINE.match(text):
+        return True
+    return bool(RE_CELL_LINE.match(text)) and m + 1 < len(rows) and bool(RE_YEAR_LINE.match(rows[m + 1].text.strip()))
+
+
 def _balanced(text: str) -> bool:
-    return text.count("（") == text.count("）") and text.count("「") == text.count("」")
+    opened = sum(text.count(c) for c in OPEN)
+    closed = sum(text.count(c) for c in CLOSE)
+    return opened == closed and text.count("「") == text.count("」")
 
 
 def sentence_closed(text: str) -> bool:
@@ -293,7 +311,7 @@ def sentence_closed(text: str) -> bool:
     text = text.rstrip()
     if not text or not _balanced(text):
         return False
-    return text.endswith("。") or (text.endswith("）") and "。" in text)
+    return text.endswith("。") or (text.endswith(tuple(CLOSE)) and "。" in text)
 
 
 class _PlanReader:
@@ -474,7 +492,7 @@ class _PlanReader:
             goal_no=goal.goal_no,
             level=1,
             number=to_int(m.group(1)),
-            label=f"（{m.group(1)}）",
+            label=text[: m.start(2)].rstrip(),
             title=squeeze(m.group(2)),
         )
         self.plan.measures.append(self.measure)
@@ -765,7 +783,7 @@ class _PlanReader:
 
     def project(self, rows: list[Line], j: int, goal: Goal, sub: Measure, section: str) -> int:
         name_line = rows[j]
-        if RE_BULLET.match(name_line.text.strip()) or RE_VALUE_LINE.match(name_line.text.strip()):
+        if RE_BULLET.match(name_line.text.strip()) or value_row(rows, j):
             raise self.error(name_line, f"事業名があるはずの位置です: 「{name_line.text.strip()}」")
         if j + 1 >= len(rows) or not RE_BULLET.match(rows[j + 1].text.strip()):
             got = rows[j + 1].text.strip() if j + 1 < len(rows) else "表の終わり"
@@ -777,7 +795,7 @@ class _PlanReader:
         pieces: list[str] = []
         while k < len(rows):
             s = rows[k].text.strip()
-            if pieces and (RE_VALUE_LINE.match(s) or RE_YEAR_LINE.match(s) or RE_BULLET.match(s)):
+            if pieces and (value_row(rows, k) or RE_YEAR_LINE.match(s) or RE_BULLET.match(s)):
                 break
             pieces.append(rows[k].text)
             k += 1
@@ -801,7 +819,7 @@ class _PlanReader:
                 (
                     m
                     for m in range(k, len(rows))
-                    if RE_VALUE_LINE.match(rows[m].text.strip())
+                    if value_row(rows, m)
                     or RE_BULLET.match(rows[m].text.strip())
                     or RE_YEAR_LINE.match(rows[m].text.strip())
                 ),
@@ -813,7 +831,7 @@ class _PlanReader:
                     bad,
                     f"基準値と目標値の行として読めません: 「{bad.text.strip()}」（例: 「21事業者   75事業者」「－    2,121件」）",
                 )
-            if stop is not None and RE_VALUE_LINE.match(rows[stop].text.strip()):
+            if stop is not None and value_row(rows, stop):
                 names = rows[k:stop]
                 if not names or len(names) > MAX_KPI_NAME_LINES:
                     raise self.error(rows[stop], "値の行の前に指標名（1〜3行）があるはずです")
@@ -838,7 +856,7 @@ class _PlanReader:
         if at + 1 >= len(rows) or not RE_YEAR_LINE.match(rows[at + 1].text.strip()):
             where = rows[at + 1] if at + 1 < len(rows) else value_line
             raise self.error(where, "値の行の次に「（令和元年） （令和７年）」のような年の行があるはずです")
-        values = RE_VALUE_LINE.match(value_line.text.strip())
+        values = RE_CELL_LINE.match(value_line.text.strip())
         years = RE_YEAR_LINE.match(rows[at + 1].text.strip())
         try:
             baseline, target = parse_amount(values.group(1)), parse_amount(values.group(2))

@@ -10,7 +10,7 @@ from .changes import Change, Comparison, element_text
 from .plan import Element, Kpi, Plan
 from .schema import package_meta, tables
 from .source import Document
-from .values import UNITS
+from .values import units
 
 
 class _Ids:
@@ -262,8 +262,13 @@ def build_records(
             }
         )
 
-    for unit, (title, base, multiplier) in UNITS.items():
-        rows["units"].append({"unit": unit, "title": title, "base_unit": base, "multiplier": multiplier})
+    # the units the values use, described from the catalogue (vocabulary.yaml)
+    used = {row[f"{side}_unit"] for row in rows["kpis"] for side in ("baseline", "target")} - {None}
+    for unit in units().values():
+        if unit.unit in used:
+            rows["units"].append(
+                {"unit": unit.unit, "title": unit.title, "base_unit": unit.base_unit, "multiplier": unit.multiplier}
+            )
 
     # every row in its table's column order, and nothing the schema does not name
     for t in tables():
@@ -281,6 +286,7 @@ def _kpi_columns(k: Kpi, ids: _Ids) -> dict:
         return {
             f"{prefix}_text": amount.text if amount else None,
             f"{prefix}_value": amount.value if amount else None,
+            f"{prefix}_value_kind": amount.kind if amount else None,
             f"{prefix}_unit": amount.unit if amount else None,
             f"{prefix}_year": period.year if period else None,
             f"{prefix}_year_type": period.year_type if period else None,
