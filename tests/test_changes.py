@@ -1,8 +1,12 @@
 """Changes between the versions and the reasons they belong to, on small documents."""
 
+import itertools
+import random
+import time
+
 import pytest
 
-from portal.pipeline.changes import compare, element_text, place_reasons
+from portal.pipeline.changes import best_splits, compare, element_text, place_reasons
 from portal.pipeline.errors import SourceError
 from portal.pipeline.plan import parse_plan
 from portal.pipeline.source import read_source
@@ -221,3 +225,45 @@ def test_reasons_follow_row_positions_not_count(tmp_path):
         ("text_modified", "文言整理"),
         ("text_added", "国の戦略に係る経過を明記。"),
     ]
+
+
+def _splits_by_trying_all(rows, marks):
+    """Every split scored with the median shift: the placement as first written, for small pages only."""
+    scored = []
+    for cuts in itertools.combinations(range(1, len(rows)), len(marks) - 1):
+        bounds = (0, *cuts, len(rows))
+        offsets = sorted(marks[g] - rows[i] for g in range(len(marks)) for i in range(bounds[g], bounds[g + 1]))
+        shift = offsets[len(offsets) // 2]
+        scored.append((sum(abs(o - shift) for o in offsets), bounds))
+    least = min(cost for cost, _ in scored)
+    return {bounds for cost, bounds in scored if cost == least}
+
+
+def test_reason_placement_finds_the_same_best_splits_as_trying_every_split():
+    rng = random.Random(13)
+    for _ in range(300):
+        n = rng.randint(2, 9)
+        r = rng.randint(2, n)
+        rows = sorted(rng.sample(range(1, 60), n))
+        marks = sorted(rng.sample(range(100, 170), r))
+        everything = _splits_by_trying_all(rows, marks)
+        found = best_splits(rows, marks, limit=len(everything) + 1)
+        assert set(found) == everything, (rows, marks)
+        # the placement itself asks for two at most: one means decided, two means ambiguous
+        assert len(best_splits(rows, marks)) == min(2, len(everything))
+
+
+def test_thirty_changes_and_ten_reasons_on_one_page(tmp_path):
+    # trying every split would score C(29, 9) = 10,015,005 of them
+    items = [f"    ・つばさ事業{n} " for n in range(30)]
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = GOAL_HEAD + PROJECT_A + RELATED + items
+    first = after.index(items[0])
+    reasons = [[f"理由{g} "] for g in range(10)]
+    started = time.perf_counter()
+    _, changes = changes_of(tmp_path, before, after, reasons, reason_rows=[first + 3 * g for g in range(10)])
+    elapsed = time.perf_counter() - started
+    assert [c.change_type for c in changes] == ["related_project_added"] * 30
+    assert [c.reason.text for c in changes] == [f"理由{k // 3}" for k in range(30)]
+    # a generous bound: the placement is polynomial (about 30² × 10² steps), the whole parse included
+    assert elapsed < 5, elapsed
