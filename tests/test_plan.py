@@ -332,3 +332,11 @@ def test_a_new_unit_still_stops_the_build_at_its_line(tmp_path):
         small(tmp_path, GOAL_HEAD + bad)
     assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "80.5坪")
     assert str(err.value).startswith(f"{tmp_path / 'doc.txt'}:{err.value.line}: ")
+
+
+def test_every_kind_of_line_has_its_handler():
+    from portal.pipeline.markers import STRUCTURAL
+    from portal.pipeline.outline import HANDLERS
+
+    # 「－ 省 略 －」 is the main loop's own; every other kind classify() gives is handled
+    assert set(HANDLERS) == (STRUCTURAL | {"other"}) - {"omitted"}
