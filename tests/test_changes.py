@@ -267,3 +267,35 @@ def test_thirty_changes_and_ten_reasons_on_one_page(tmp_path):
     assert [c.reason.text for c in changes] == [f"理由{k // 3}" for k in range(30)]
     # a generous bound: the placement is polynomial (about 30² × 10² steps), the whole parse included
     assert elapsed < 5, elapsed
+
+
+def test_a_page_whose_first_row_was_reworded(tmp_path):
+    # the 変更後 column cannot be found by its first line repeating the 変更前 column's: it was reworded
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = [GOAL_HEAD[0], "Ⅱ．基本的方向と主な取組 ", *GOAL_HEAD[2:], *PROJECT_A, *RELATED]
+    text, changes = changes_of(tmp_path, before, after, [["見出しの変更 "]], reason_rows=[1])
+    assert [(c.change_type, c.table) for c in changes] == [("text_modified", "chapters")]
+    (change,) = changes
+    assert (change.before.title, change.after.title) == ("基本的方向と具体的な事業", "基本的方向と主な取組")
+    assert (change.before.first_line, change.after.first_line) == (
+        line_of(text, "Ⅱ．基本的方向と具体的な事業"),
+        line_of(text, "Ⅱ．基本的方向と主な取組"),
+    )
+    assert change.reason.text == "見出しの変更"
+    # every other row pairs with its own: nothing else changed
+    doc = read_source(write(tmp_path, text))
+    (p,) = doc.pages
+    assert (p.before[0].text.strip(), p.after[0].text.strip()) == (
+        "Ⅱ．基本的方向と具体的な事業",
+        "Ⅱ．基本的方向と主な取組",
+    )
+    assert [ln.key for ln in p.before[1:]] == [ln.key for ln in p.after[1:]]
+
+
+def test_a_reworded_first_row_with_no_row_of_its_shape_is_an_error(tmp_path):
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = [GOAL_HEAD[0], "基本目標１ 元気なまちをつくる ", *GOAL_HEAD[3:], *PROJECT_A, *RELATED]
+    text = document(page(before, after, [["理由 "]]))
+    with pytest.raises(SourceError, match="変更後の列が見つかりません") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == line_of(text, "Ⅱ．基本的方向と具体的な事業")
