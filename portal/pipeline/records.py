@@ -7,8 +7,9 @@ source always gives the same ids.
 from __future__ import annotations
 
 from .changes import Change, Comparison, element_text
+from .manifest import Manifest
 from .plan import Element, Kpi, Plan
-from .schema import package_meta, tables
+from .schema import tables
 from .source import Document
 from .values import units
 
@@ -39,31 +40,30 @@ def _lines(el: Element) -> dict:
 
 
 def build_records(
-    document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
+    manifest: Manifest, document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
 ) -> dict[str, list[dict]]:
     """Rows for every table of tables.yaml, each row a dict in the schema's column order."""
-    meta = package_meta()
-    town = {
-        "municipality_code": meta["publisher"]["municipality_code"],
-        "municipality_name": meta["publisher"]["municipality_name"],
-    }
+    town = {"municipality_code": manifest.municipality_code, "municipality_name": manifest.municipality_name}
+    (source,) = manifest.documents
     ids = _Ids()
     rows: dict[str, list[dict]] = {t.name: [] for t in tables()}
 
     def previous(el: Element) -> int | None:
         return ids.of(comparison.previous.get(id(el)))
 
-    for v in meta["versions"]:
+    for seq, v in enumerate(manifest.versions, 1):
         rows["versions"].append(
             {
                 **town,
-                "id": v["id"],
-                "seq": v["id"],
-                "column_label": v["column_label"],
-                "label": v["label"],
-                "description": v["description"],
-                "source_title": meta["source"]["title"],
-                "source_path": meta["source"]["path"],
+                "id": seq,
+                "seq": seq,
+                "column_label": v.column_label,
+                "label": v.label,
+                "description": v.description,
+                "date": v.date,
+                "source_title": source.title,
+                "source_path": source.package_path,
+                "source_published": source.published,
             }
         )
 
