@@ -5,7 +5,7 @@ import pytest
 from portal import paths
 from portal.pipeline.build import parse
 from portal.pipeline.errors import SourceError
-from portal.pipeline.manifest import read_manifest
+from portal.pipeline.manifest import manifest_for, read_manifest
 
 from .layout import GOAL_HEAD, PROJECT_A, RELATED, document, page, write
 
@@ -64,3 +64,17 @@ def test_a_manifest_without_its_parts_is_a_clear_error(tmp_path):
     path.write_text("documents: [\n", encoding="utf-8")
     with pytest.raises(SourceError, match="YAML として読めません"):
         read_manifest(path)
+
+
+def test_a_one_off_build_without_a_manifest_names_versions_by_their_column(tmp_path):
+    body = GOAL_HEAD + PROJECT_A + RELATED
+    source = write(tmp_path, document(page(body, body, [])))
+    manifest = manifest_for(source, tmp_path / "no-manifest.yaml")
+    rows = parse(source, manifest)
+    assert [(v["label"], v["column_label"], v["date"]) for v in rows["versions"]] == [
+        ("変更前", "変更前", None),
+        ("変更後", "変更後", None),
+    ]
+    # the project's own build never goes without its manifest
+    with pytest.raises(SourceError, match="読めません"):
+        manifest_for(None, tmp_path / "no-manifest.yaml")

@@ -34,7 +34,7 @@ from .downloads import write_downloads
 from .errors import BuildError, io_message, is_io_error
 from .export import export_package
 from .load import write_database
-from .manifest import Manifest, read_manifest
+from .manifest import Manifest, manifest_for
 from .plan import parse_plan
 from .records import build_records
 from .source import read_source
@@ -69,7 +69,7 @@ def parse(source: Path, manifest: Manifest | None = None) -> dict[str, list[dict
     What is known of the document and its versions comes from the manifest
     (datapackage/sources/manifest.yaml unless another is given).
     """
-    manifest = manifest or read_manifest(paths.MANIFEST)
+    manifest = manifest or manifest_for(source, paths.MANIFEST)
     document = read_source(source)
     plans = {
         1: parse_plan(document.column("before"), source),
@@ -121,7 +121,7 @@ def build(source: Path | None, db: Path, package: Path, on_wait: Callable[[], No
 
 
 def _build_locked(source: Path | None, db: Path, package: Path, builds: Path) -> BuildResult:
-    manifest = read_manifest(paths.MANIFEST)
+    manifest = manifest_for(source, paths.MANIFEST)
     source = manifest.source if source is None else Path(source)
     rows = parse(source, manifest)
     source_rel = manifest.documents[0].package_path
@@ -151,7 +151,9 @@ def _build_locked(source: Path | None, db: Path, package: Path, builds: Path) ->
                 shutil.copyfile(source, staged_source)
             # the manifest travels with the documents it describes
             staged_manifest = staged_source.parent / paths.MANIFEST.name
-            if not staged_manifest.is_file() or not _same_bytes(paths.MANIFEST, staged_manifest):
+            if paths.MANIFEST.is_file() and (
+                not staged_manifest.is_file() or not _same_bytes(paths.MANIFEST, staged_manifest)
+            ):
                 shutil.copyfile(paths.MANIFEST, staged_manifest)
             export_package(staged_db, pkg_new, manifest)
         with _io(db.parent, WRITE):

@@ -55,6 +55,23 @@ class Manifest:
         return self.documents[0].path
 
 
+def manifest_for(source: Path | None, path: Path) -> Manifest:
+    """The manifest at `path`; for a one-off build of `source` where there is none (an installed copy
+    working elsewhere), one that knows only what the package metadata (tables.yaml) says."""
+    if source is None or path.exists():
+        return read_manifest(path)
+    from .schema import package_meta
+
+    meta = package_meta()
+    return Manifest(
+        municipality_code=meta["publisher"]["municipality_code"],
+        municipality_name=meta["publisher"]["municipality_name"],
+        strategy=meta["source"]["name"],
+        documents=[DocumentInfo(path=Path(meta["source"]["path"]), title=meta["source"]["title"])],
+        versions=[VersionInfo("変更前", "変更前"), VersionInfo("変更後", "変更後")],
+    )
+
+
 def _text(value) -> str | None:
     return None if value in (None, "") else str(value)
 
