@@ -22,9 +22,9 @@ def main() -> None:
 @click.option(
     "--source",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=paths.SOURCE,
-    show_default=True,
-    help="元資料のテキスト（新旧対照表）",
+    default=None,
+    help="元資料のテキスト（新旧対照表）。省略すると元資料の一覧 datapackage/sources/manifest.yaml の資料"
+    f"（{paths.SOURCE_NAME}）を読みます",
 )
 @click.option(
     "--db",
@@ -40,7 +40,7 @@ def main() -> None:
     show_default=True,
     help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
 )
-def build(source: Path, db: Path, package: Path) -> None:
+def build(source: Path | None, db: Path, package: Path) -> None:
     from .pipeline.build import BUILDS, LOCK
     from .pipeline.build import build as run_build
 

@@ -18,6 +18,8 @@ ROOT = Path(os.environ.get("PORTAL_ROOT") or (_CHECKOUT if _IN_CHECKOUT else Pat
 PACKAGE_DIR = ROOT / "datapackage"
 SOURCE_NAME = "sunagawa-strategy2-revision-comparison-table.txt"
 SOURCE = PACKAGE_DIR / "sources" / SOURCE_NAME
+#: the sources manifest: the documents `portal build` reads, and what is known of them
+MANIFEST = PACKAGE_DIR / "sources" / "manifest.yaml"
 DB = ROOT / "db" / "strategy.db"
 #: the Jinja templates: the checkout's templates/, or the copy installed inside the package
 TEMPLATES = _CHECKOUT / "templates" if _IN_CHECKOUT else PACKAGE / "templates"

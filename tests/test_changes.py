@@ -1,8 +1,12 @@
 """Changes between the versions and the reasons they belong to, on small documents."""
 
+import itertools
+import random
+import time
+
 import pytest
 
-from portal.pipeline.changes import compare, element_text, place_reasons
+from portal.pipeline.changes import best_splits, compare, element_text, place_reasons
 from portal.pipeline.errors import SourceError
 from portal.pipeline.plan import parse_plan
 from portal.pipeline.source import read_source
@@ -221,3 +225,77 @@ def test_reasons_follow_row_positions_not_count(tmp_path):
         ("text_modified", "文言整理"),
         ("text_added", "国の戦略に係る経過を明記。"),
     ]
+
+
+def _splits_by_trying_all(rows, marks):
+    """Every split scored with the median shift: the placement as first written, for small pages only."""
+    scored = []
+    for cuts in itertools.combinations(range(1, len(rows)), len(marks) - 1):
+        bounds = (0, *cuts, len(rows))
+        offsets = sorted(marks[g] - rows[i] for g in range(len(marks)) for i in range(bounds[g], bounds[g + 1]))
+        shift = offsets[len(offsets) // 2]
+        scored.append((sum(abs(o - shift) for o in offsets), bounds))
+    least = min(cost for cost, _ in scored)
+    return {bounds for cost, bounds in scored if cost == least}
+
+
+def test_reason_placement_finds_the_same_best_splits_as_trying_every_split():
+    rng = random.Random(13)
+    for _ in range(300):
+        n = rng.randint(2, 9)
+        r = rng.randint(2, n)
+        rows = sorted(rng.sample(range(1, 60), n))
+        marks = sorted(rng.sample(range(100, 170), r))
+        everything = _splits_by_trying_all(rows, marks)
+        found = best_splits(rows, marks, limit=len(everything) + 1)
+        assert set(found) == everything, (rows, marks)
+        # the placement itself asks for two at most: one means decided, two means ambiguous
+        assert len(best_splits(rows, marks)) == min(2, len(everything))
+
+
+def test_thirty_changes_and_ten_reasons_on_one_page(tmp_path):
+    # trying every split would score C(29, 9) = 10,015,005 of them
+    items = [f"    ・つばさ事業{n} " for n in range(30)]
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = GOAL_HEAD + PROJECT_A + RELATED + items
+    first = after.index(items[0])
+    reasons = [[f"理由{g} "] for g in range(10)]
+    started = time.perf_counter()
+    _, changes = changes_of(tmp_path, before, after, reasons, reason_rows=[first + 3 * g for g in range(10)])
+    elapsed = time.perf_counter() - started
+    assert [c.change_type for c in changes] == ["related_project_added"] * 30
+    assert [c.reason.text for c in changes] == [f"理由{k // 3}" for k in range(30)]
+    # a generous bound: the placement is polynomial (about 30² × 10² steps), the whole parse included
+    assert elapsed < 5, elapsed
+
+
+def test_a_page_whose_first_row_was_reworded(tmp_path):
+    # the 変更後 column cannot be found by its first line repeating the 変更前 column's: it was reworded
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = [GOAL_HEAD[0], "Ⅱ．基本的方向と主な取組 ", *GOAL_HEAD[2:], *PROJECT_A, *RELATED]
+    text, changes = changes_of(tmp_path, before, after, [["見出しの変更 "]], reason_rows=[1])
+    assert [(c.change_type, c.table) for c in changes] == [("text_modified", "chapters")]
+    (change,) = changes
+    assert (change.before.title, change.after.title) == ("基本的方向と具体的な事業", "基本的方向と主な取組")
+    assert (change.before.first_line, change.after.first_line) == (
+        line_of(text, "Ⅱ．基本的方向と具体的な事業"),
+        line_of(text, "Ⅱ．基本的方向と主な取組"),
+    )
+    assert change.reason.text == "見出しの変更"
+    # every other row pairs with its own: nothing else changed
+    doc = read_source(write(tmp_path, text))
+    (p,) = doc.pages
+    assert (p.before[0].text.strip(), p.after[0].text.strip()) == (
+        "Ⅱ．基本的方向と具体的な事業",
+        "Ⅱ．基本的方向と主な取組",
+    )
+    assert [ln.key for ln in p.before[1:]] == [ln.key for ln in p.after[1:]]
+
+
+def test_a_reworded_first_row_with_no_row_of_its_shape_is_an_error(tmp_path):
+    before = GOAL_HEAD + PROJECT_A + RELATED
+    after = [GOAL_HEAD[0], "基本目標１ 元気なまちをつくる ", *GOAL_HEAD[3:], *PROJECT_A, *RELATED]
+    text = document(page(before, after, [["理由 "]]))
+    with pytest.raises(SourceError, match="変更後の列が見つかりません") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == line_of(text, "Ⅱ．基本的方向と具体的な事業")

@@ -348,8 +348,13 @@ def test_values_are_typed_numbers_and_dash_is_null_not_zero(db):
         "select baseline_value, typeof(baseline_value) t, target_value from kpis where name = 'クーポンを利用した世帯の割合'"
     ).fetchone()
     assert (row["baseline_value"], row["t"], row["target_value"]) == (57.7, "real", 60)
-    dash = db.execute("select baseline_value, baseline_text from kpis where name = '発行した証明書の件数'").fetchall()
-    assert [tuple(r) for r in dash] == [(None, "－")] * 2
+    dash = db.execute(
+        "select baseline_value, baseline_text, baseline_value_kind from kpis where name = '発行した証明書の件数'"
+    ).fetchall()
+    assert [tuple(r) for r in dash] == [(None, "－", "none")] * 2
+    # the document writes every other value as a number
+    kinds = db.execute("select distinct baseline_value_kind, target_value_kind from kpis where status = 'set'")
+    assert {tuple(r) for r in kinds} == {("number", "number"), ("none", "number")}
     zero = db.execute(
         "select baseline_value, typeof(baseline_value) from kpis where name = '学童保育所待機児童数'"
     ).fetchall()

@@ -270,3 +270,73 @@ def test_omission_marker_without_heading_is_an_error(tmp_path):
     before = GOAL_HEAD[:6] + ["－ 省 略 － "]
     with pytest.raises(SourceError, match="直前に見出しがありません"):
         small(tmp_path, before)
+
+
+def test_half_width_brackets_western_years_and_values_in_words(tmp_path):
+    head = [
+        line.replace("（２）子育て支援", "(2) 子育て支援").replace(
+            "1,200千人（平成 30年） 1,500千人（令和６年）", "1,200千人(2018年) 増加（2024年度）"
+        )
+        for line in GOAL_HEAD
+    ]
+    project = [
+        "まちなか交流事業 ",
+        "・交流の場を設け、にぎわいを生む。(R6：新設) ",
+        "交流イベントの",
+        "参加者数 ",
+        "12回    前年度以上 ",
+        "(2023年度)   (2027年度) ",
+        "空き店舗の数 ",
+        "維持   ５ 箇所 ",
+        "（令和５年） (2027年) ",
+    ]
+    related = ["(主な関連事業) ", "    ・ひかり相談事業 "]
+    text, old, _ = small(tmp_path, head + project + related)
+    (ng,) = [k for k in old.kpis if k.kind == "numerical_goal"]
+    assert (ng.baseline.value, ng.baseline_period.year, ng.baseline_period.era) == (1200, 2018, None)
+    assert (ng.target.text, ng.target.value, ng.target.kind, ng.target_period.label) == (
+        "増加",
+        None,
+        "words",
+        "2024年度",
+    )
+    (measure,) = [m for m in old.measures if m.number == 2 and m.level == 1]
+    assert (measure.label, measure.title) == ("(2)", "子育て支援")
+    (p,) = old.projects
+    assert p.description == "交流の場を設け、にぎわいを生む。(R6：新設)"
+    first, second = p.kpis
+    assert first.name == "交流イベントの参加者数"
+    assert (first.baseline.value, first.baseline.unit, first.baseline.kind) == (12, "回", "number")
+    assert (first.target.text, first.target.value, first.target.kind) == ("前年度以上", None, "words")
+    assert (first.baseline_period.year, first.baseline_period.year_type, first.target_period.year) == (
+        2023,
+        "年度",
+        2027,
+    )
+    assert (second.baseline.kind, second.baseline.text) == ("words", "維持")
+    assert (second.target.value, second.target.unit, second.target_period.label) == (5, "箇所", "2027年")
+    assert [r.name for r in old.related] == ["ひかり相談事業"]
+    assert first.lines[-1].no == line_of(text, "(2023年度)")
+
+
+def test_unknown_words_in_a_value_cell_name_the_line(tmp_path):
+    bad = [line.replace("１２０人   １５０人", "たくさん   １５０人") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="未知の言葉の値「たくさん」") as err:
+        small(tmp_path, GOAL_HEAD + bad)
+    assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "たくさん")
+
+
+def test_a_new_unit_still_stops_the_build_at_its_line(tmp_path):
+    bad = [line.replace("80.5％    100％", "80.5坪    100坪") for line in PROJECT_A]
+    with pytest.raises(SourceError, match="未知の単位「坪」") as err:
+        small(tmp_path, GOAL_HEAD + bad)
+    assert err.value.line == line_of(document(page(GOAL_HEAD + bad, GOAL_HEAD + bad, [["x"]])), "80.5坪")
+    assert str(err.value).startswith(f"{tmp_path / 'doc.txt'}:{err.value.line}: ")
+
+
+def test_every_kind_of_line_has_its_handler():
+    from portal.pipeline.markers import STRUCTURAL
+    from portal.pipeline.outline import HANDLERS
+
+    # 「－ 省 略 －」 is the main loop's own; every other kind classify() gives is handled
+    assert set(HANDLERS) == (STRUCTURAL | {"other"}) - {"omitted"}

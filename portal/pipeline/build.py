@@ -28,14 +28,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import paths
 from .changes import compare, place_reasons
 from .downloads import write_downloads
 from .errors import BuildError, io_message, is_io_error
 from .export import export_package
 from .load import write_database
+from .manifest import Manifest, manifest_for
 from .plan import parse_plan
 from .records import build_records
-from .schema import package_meta
 from .source import read_source
 
 DOWNLOADS = "downloads"
@@ -62,8 +63,13 @@ def downloads_dir(db: Path) -> Path:
     return Path(db).parent / DOWNLOADS
 
 
-def parse(source: Path) -> dict[str, list[dict]]:
-    """Read the source and return the rows of every table (raises SourceError on bad input)."""
+def parse(source: Path, manifest: Manifest | None = None) -> dict[str, list[dict]]:
+    """Read the source and return the rows of every table (raises SourceError on bad input).
+
+    What is known of the document and its versions comes from the manifest
+    (datapackage/sources/manifest.yaml unless another is given).
+    """
+    manifest = manifest or manifest_for(source, paths.MANIFEST)
     document = read_source(source)
     plans = {
         1: parse_plan(document.column("before"), source),
@@ -71,7 +77,7 @@ def parse(source: Path) -> dict[str, list[dict]]:
     }
     comparison = compare(plans[1], plans[2])
     changes = place_reasons(comparison.changes, document, source)
-    return build_records(document, plans, comparison, changes)
+    return build_records(manifest, document, plans, comparison, changes)
 
 
 def package_staging(package: Path, build_id: str) -> Path:
@@ -84,7 +90,7 @@ def package_aside(package: Path, build_id: str) -> Path:
     return package.parent / f".{package.name}.old-{build_id}"
 
 
-def build(source: Path, db: Path, package: Path, on_wait: Callable[[], None] | None = None) -> BuildResult:
+def build(source: Path | None, db: Path, package: Path, on_wait: Callable[[], None] | None = None) -> BuildResult:
     """Build the database, the downloads and the data package from `source`; publish them only on success.
 
     The served files live in db/.builds/<id>/ and are published by replacing
@@ -94,12 +100,15 @@ def build(source: Path, db: Path, package: Path, on_wait: Callable[[], None] | N
     build that is killed leaves either the old or the new package, never a
     mix, and the next build clears what it left.
 
+    `source` None builds the documents the sources manifest lists; a path
+    builds that file in the place of the manifest's document (a one-off build).
+
     Raises SourceError for a bad or unreadable source and BuildError for a
     file that cannot be written (full disk, read-only or missing folder),
     both naming the place.  While another build runs, this one calls
     `on_wait` once and waits for it to finish.
     """
-    source, db, package = Path(source), Path(db), Path(package)
+    db, package = Path(db), Path(package)
     builds = db.parent / BUILDS
     with _io(db.parent, WRITE):
         builds.mkdir(parents=True, exist_ok=True)
@@ -111,9 +120,11 @@ def build(source: Path, db: Path, package: Path, on_wait: Callable[[], None] | N
         return _build_locked(source, db, package, builds)
 
 
-def _build_locked(source: Path, db: Path, package: Path, builds: Path) -> BuildResult:
-    rows = parse(source)
-    source_rel = package_meta()["source"]["path"]
+def _build_locked(source: Path | None, db: Path, package: Path, builds: Path) -> BuildResult:
+    manifest = manifest_for(source, paths.MANIFEST)
+    source = manifest.source if source is None else Path(source)
+    rows = parse(source, manifest)
+    source_rel = manifest.documents[0].package_path
     now = time.time_ns()
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-" + secrets.token_hex(2)
     staging = builds / f".staging-{build_id}"
@@ -138,7 +149,13 @@ def _build_locked(source: Path, db: Path, package: Path, builds: Path) -> BuildR
             if not staged_source.is_file() or not _same_bytes(source, staged_source):
                 staged_source.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, staged_source)
-            export_package(staged_db, pkg_new)
+            # the manifest travels with the documents it describes
+            staged_manifest = staged_source.parent / paths.MANIFEST.name
+            if paths.MANIFEST.is_file() and (
+                not staged_manifest.is_file() or not _same_bytes(paths.MANIFEST, staged_manifest)
+            ):
+                shutil.copyfile(paths.MANIFEST, staged_manifest)
+            export_package(staged_db, pkg_new, manifest)
         with _io(db.parent, WRITE):
             write_downloads(staged_db, pkg_new, staging / DOWNLOADS)
             staging.chmod(0o755)

@@ -10,7 +10,8 @@ Reasons sit in the 変更理由 column beside the rows they explain.  Their
 vertical spacing (blank lines) mirrors the spacing of those rows, so on each
 page the changes, in reading order, are split into as many consecutive groups
 as there are reasons, choosing the split whose row positions line up best with
-the reasons' positions (least absolute deviation after a common shift).
+the reasons' positions (least absolute deviation after a common shift), found
+by dynamic programming in polynomial time (best_splits).
 Changes inside an added, removed or replaced project belong to that project's
 row and share its reason: its indicators, and the row that says no KPI is set
 (「KPIの設定が困難なため設定しない」), which is no indicator but is part of the
@@ -20,10 +21,8 @@ project's KPI cell all the same.
 from __future__ import annotations
 
 import difflib
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import median
 
 from .errors import SourceError
 from .plan import Chapter, Element, Goal, Kpi, Measure, Plan, Project, Related, Text
@@ -318,18 +317,78 @@ def _best_split(page: Page, changes: list[Change], reasons: list[Reason], path: 
     marks = [r.first_line for r in reasons]
     if len(reasons) == 1:
         return [ordered]
-    scored: list[tuple[float, tuple[int, ...]]] = []
-    for cuts in itertools.combinations(range(1, len(ordered)), len(reasons) - 1):
-        bounds = (0, *cuts, len(ordered))
-        offsets = [marks[g] - rows[i] for g in range(len(reasons)) for i in range(bounds[g], bounds[g + 1])]
-        shift = median(offsets)
-        scored.append((sum(abs(o - shift) for o in offsets), bounds))
-    scored.sort()
-    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+    splits = best_splits(rows, marks)
+    if len(splits) > 1:
         raise SourceError(
             path,
             reasons[0].first_line,
             "変更理由をどの変更箇所に当てるか、位置から一つに決められません",
         )
-    bounds = scored[0][1]
+    bounds = splits[0]
     return [ordered[bounds[g] : bounds[g + 1]] for g in range(len(reasons))]
+
+
+def best_splits(rows: list[int], marks: list[int], limit: int = 2) -> list[tuple[int, ...]]:
+    """The splits of `rows` (in order) into len(marks) consecutive non-empty groups that fit the marks best.
+
+    A split's cost is the least sum of |marks[g] - row - shift| over its rows,
+    for one common shift: the reasons' column may stand higher or lower than
+    the rows as a whole.  The best shift is always one of the offsets
+    marks[g] - row, so for each such shift a dynamic programme over (group,
+    last row) finds the cheapest split in O(groups × rows); in all
+    O(groups² × rows²) steps instead of trying every split.  Returns up to
+    `limit` distinct splits of the least cost, each as bounds (0, …, len(rows)):
+    more than one means the position cannot decide.
+    """
+    n, r = len(rows), len(marks)
+    if r > n:
+        raise ValueError("more groups than rows")
+    inf = float("inf")
+    shifts = sorted({m - x for m in marks for x in rows})
+    tables: list[tuple[int, list[list[float]], list[list[int]]]] = []
+    best = inf
+    for shift in shifts:
+        # prefix[g][i]: cost of rows[:i] all placed with reason g
+        prefix = [[0] * (n + 1) for _ in range(r)]
+        for g, m in enumerate(marks):
+            acc = 0
+            for i, x in enumerate(rows):
+                acc += abs(m - x - shift)
+                prefix[g][i + 1] = acc
+        # cost[g][j]: least cost of rows[:j] split into groups 0..g, group g ending at row j-1
+        cost = [[inf] * (n + 1) for _ in range(r)]
+        for j in range(1, n + 1):
+            cost[0][j] = prefix[0][j]
+        for g in range(1, r):
+            lowest = inf  # min over i < j of cost[g-1][i] - prefix[g][i]
+            for j in range(g + 1, n + 1):
+                i = j - 1
+                lowest = min(lowest, cost[g - 1][i] - prefix[g][i])
+                cost[g][j] = lowest + prefix[g][j]
+        total = cost[r - 1][n]
+        if total < best:
+            best, tables = total, []
+        if total == best:
+            tables.append((shift, cost, prefix))
+    found: list[tuple[int, ...]] = []
+    for _, cost, prefix in tables:
+        _walk_back(cost, prefix, r - 1, n, (n,), found, limit)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _walk_back(cost, prefix, g: int, j: int, tail: tuple[int, ...], found: list, limit: int) -> None:
+    """Collect the optimal splits ending with group g at row j-1 (each branch taken leads to a split)."""
+    if len(found) >= limit:
+        return
+    if g == 0:
+        bounds = (0, *tail)
+        if bounds not in found:
+            found.append(bounds)
+        return
+    for i in range(j - 1, g - 1, -1):
+        if cost[g - 1][i] + prefix[g][j] - prefix[g][i] == cost[g][j]:
+            _walk_back(cost, prefix, g - 1, i, (i, *tail), found, limit)
+            if len(found) >= limit:
+                return

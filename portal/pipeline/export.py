@@ -13,6 +13,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from .manifest import Manifest
 from .schema import package_meta, tables, to_cell
 
 DATA_DIR = "data"
@@ -46,7 +47,7 @@ def write_csv(conn: sqlite3.Connection, name: str, path: Path) -> None:
             writer.writerow([to_cell(v, t.field(c)) for c, v in zip(columns, row, strict=False)])
 
 
-def export_package(db_path: Path, out_dir: Path) -> list[Path]:
+def export_package(db_path: Path, out_dir: Path, manifest: Manifest) -> list[Path]:
     """Write data/*.csv and datapackage.json under `out_dir`; return the files written, descriptor last.
 
     The source document must already be at its place in `out_dir` (sources/).
@@ -80,7 +81,8 @@ def export_package(db_path: Path, out_dir: Path) -> list[Path]:
             )
     finally:
         conn.close()
-    source = out_dir / meta["source"]["path"]
+    (document,) = manifest.documents
+    source = out_dir / document.package_path
     descriptor = {
         "profile": "data-package",
         "name": meta["name"],
@@ -93,8 +95,8 @@ def export_package(db_path: Path, out_dir: Path) -> list[Path]:
         "attribution": meta["attribution"],
         "sources": [
             {
-                "title": meta["source"]["title"],
-                "path": meta["source"]["path"],
+                "title": document.title,
+                "path": document.package_path,
                 "publisher": meta["source"]["publisher"],
                 "description": " ".join(meta["source"]["description"].split()),
                 "hash": "sha256:" + sha256_file(source),

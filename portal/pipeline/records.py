@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from .changes import Change, Comparison, element_text
 from .comparison import kpi_comparison_rows
+from .manifest import Manifest
 from .plan import Element, Kpi, Plan
-from .schema import package_meta, tables
+from .schema import tables
 from .source import Document
-from .values import UNITS
+from .values import units
 
 
 class _Ids:
@@ -40,31 +41,30 @@ def _lines(el: Element) -> dict:
 
 
 def build_records(
-    document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
+    manifest: Manifest, document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
 ) -> dict[str, list[dict]]:
     """Rows for every table of tables.yaml, each row a dict in the schema's column order."""
-    meta = package_meta()
-    town = {
-        "municipality_code": meta["publisher"]["municipality_code"],
-        "municipality_name": meta["publisher"]["municipality_name"],
-    }
+    town = {"municipality_code": manifest.municipality_code, "municipality_name": manifest.municipality_name}
+    (source,) = manifest.documents
     ids = _Ids()
     rows: dict[str, list[dict]] = {t.name: [] for t in tables()}
 
     def previous(el: Element) -> int | None:
         return ids.of(comparison.previous.get(id(el)))
 
-    for v in meta["versions"]:
+    for seq, v in enumerate(manifest.versions, 1):
         rows["versions"].append(
             {
                 **town,
-                "id": v["id"],
-                "seq": v["id"],
-                "column_label": v["column_label"],
-                "label": v["label"],
-                "description": v["description"],
-                "source_title": meta["source"]["title"],
-                "source_path": meta["source"]["path"],
+                "id": seq,
+                "seq": seq,
+                "column_label": v.column_label,
+                "label": v.label,
+                "description": v.description,
+                "date": v.date,
+                "source_title": source.title,
+                "source_path": source.package_path,
+                "source_published": source.published,
             }
         )
 
@@ -263,8 +263,13 @@ def build_records(
             }
         )
 
-    for unit, (title, base, multiplier) in UNITS.items():
-        rows["units"].append({"unit": unit, "title": title, "base_unit": base, "multiplier": multiplier})
+    # the units the values use, described from the catalogue (vocabulary.yaml)
+    used = {row[f"{side}_unit"] for row in rows["kpis"] for side in ("baseline", "target")} - {None}
+    for unit in units().values():
+        if unit.unit in used:
+            rows["units"].append(
+                {"unit": unit.unit, "title": unit.title, "base_unit": unit.base_unit, "multiplier": unit.multiplier}
+            )
 
     rows["kpi_comparison"] = kpi_comparison_rows(rows["kpis"], rows["changes"], town)
 
@@ -284,6 +289,7 @@ def _kpi_columns(k: Kpi, ids: _Ids) -> dict:
         return {
             f"{prefix}_text": amount.text if amount else None,
             f"{prefix}_value": amount.value if amount else None,
+            f"{prefix}_value_kind": amount.kind if amount else None,
             f"{prefix}_unit": amount.unit if amount else None,
             f"{prefix}_year": period.year if period else None,
             f"{prefix}_year_type": period.year_type if period else None,

@@ -5,8 +5,10 @@ extraction wrote them one after another.  This module recovers them from the
 layout alone:
 
 * a page starts at the table header line 「変 更 前 変 更 後 変更理由」;
-* the 変更後 column restarts with the same first line as the 変更前 column
-  (page markers 「計画書Nページ」 aside), after a gap of blank lines;
+* the 変更後 column restarts, after a gap of blank lines, with the same row as
+  the 変更前 column (page markers 「計画書Nページ」 aside): the same first line,
+  or, where that row was reworded, a line of the same shape (the same kind of
+  heading with the same number, see markers.shape) after the widest such gap;
 * the 変更理由 column is the tail of the page after a long gap, made only of
   short lines (the column was narrow); blocks in it are separated by blank runs;
 * running headers (「資料N」, the title, a lone page number) are dropped, and a
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError, os_reason
+from .markers import shape
 from .text import compact, display_width, join_wrapped, to_int
 
 HEADER_KEY = "変更前変更後変更理由"
@@ -254,16 +257,16 @@ def _split_columns(body: list[tuple[int, str]], page_no: int, first: int, end: i
         # the 変更後 column may open with its own page marker just above the heading
         return k - 1 > head and RE_PLAN_PAGE.match(rows[k - 1].key) is not None and rows[k - 1].gap >= COLUMN_GAP
 
+    def column_top(k: int) -> int:
+        """The first line of a column that starts with row k: its own page marker, if it has one."""
+        if k - 1 > head and RE_PLAN_PAGE.match(rows[k - 1].key) and rows[k - 1].gap >= COLUMN_GAP:
+            return k - 1
+        return k
+
     restart = next((k for k in range(head + 1, len(rows)) if rows[k].key == rows[head].key and starts_column(k)), None)
     if restart is None:
-        raise SourceError(
-            path,
-            rows[head].no,
-            f"変更後の列が見つかりません：変更前の列の先頭「{rows[head].text.strip()}」が変更後の列の先頭として再び現れるはずです",
-        )
-    after_start = restart
-    if restart - 1 > head and RE_PLAN_PAGE.match(rows[restart - 1].key) and rows[restart - 1].gap >= COLUMN_GAP:
-        after_start = restart - 1
+        restart = _reworded_restart(rows, head, starts_column, column_top, path)
+    after_start = column_top(restart)
 
     reason_start = len(rows)
     for k in range(after_start + 1, len(rows)):
@@ -286,6 +289,40 @@ def _split_columns(body: list[tuple[int, str]], page_no: int, first: int, end: i
         after=after,
         reasons=reasons,
     )
+
+
+def _reworded_restart(rows: list[Line], head: int, starts_column, column_top, path: Path) -> int:
+    """Where the 変更後 column starts when its first row was reworded: found by structure, not by words.
+
+    The candidates are lines after a column gap with the shape of the 変更前
+    column's first line (「基本目標１ …」 for 「基本目標１ …」), that are not in
+    the narrow 変更理由 column.  The widest gap wins (a column ends with the
+    blank space left below it); two equally wide ones cannot be told apart.
+    """
+    want = shape(rows[head].text)
+    candidates = [
+        k
+        for k in range(head + 1, len(rows))
+        if starts_column(k)
+        and shape(rows[k].text) == want
+        and not all(display_width(r.text) <= REASON_WIDTH for r in rows[k:])
+    ]
+    if not candidates:
+        raise SourceError(
+            path,
+            rows[head].no,
+            f"変更後の列が見つかりません：変更前の列の先頭「{rows[head].text.strip()}」と同じ行"
+            "（同じ文、または同じ番号の同じ種類の見出し）が、変更後の列の先頭として現れるはずです",
+        )
+    widest = max(rows[column_top(k)].gap for k in candidates)
+    best = [k for k in candidates if rows[column_top(k)].gap == widest]
+    if len(best) > 1:
+        raise SourceError(
+            path,
+            rows[best[0]].no,
+            f"変更後の列の始まりを一つに決められません（{rows[best[0]].no} 行目と {rows[best[1]].no} 行目）",
+        )
+    return best[0]
 
 
 def _assign_plan_pages(pages: list[Page], path: Path) -> None:
