@@ -279,3 +279,13 @@ def test_selected_rows_name_their_file(portal):
     assert r.headers["content-disposition"] == "attachment; filename=kpis_version_id-2_goal_no-3.excel.csv"
     r = portal.get("/downloads/rows/kpis.excel.csv?baseline_year_type=" + quote("年度"))
     assert "filename*=UTF-8''kpis_baseline_year_type-%E5%B9%B4%E5%BA%A6.excel.csv" in r.headers["content-disposition"]
+
+
+def test_an_entry_is_dated_by_its_version_when_the_date_is_known():
+    from portal.web.changes import entry_date
+
+    built = "2026-11-29T10:00:00+00:00"
+    assert entry_date({"date": "2024-03-27"}, built) == "2024-03-27T00:00:00+09:00"
+    # the document does not say when it was revised: the date the portal published it
+    assert entry_date({"date": None}, built) == built
+    assert entry_date(None, built) == built

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
@@ -111,17 +112,27 @@ def entry_text(c: dict, goal_label: str | None) -> str:
     return "\n".join(parts)
 
 
+def entry_date(version: dict | None, built_at: str) -> str:
+    """When a change was made public: its version's date (midnight, Japan time) when the manifest knows it,
+    else the time this portal's build published the data (the document itself carries no date)."""
+    day = (version or {}).get("date")
+    return f"{day}T00:00:00+09:00" if day else built_at
+
+
 @feed_bp.get("/changes.atom")
 def atom():
     """Every change as an Atom entry (RFC 4287), newest revision first, each with its reason and permalink.
 
     Written with the standard library's ElementTree, which escapes every text;
-    the entries are dated by the build that published them, as the
-    document does not date its revision.
+    each entry is dated by its version (entry_date).
     """
     d = data()
     m = current_app.extensions["build"].get().manifest
-    updated = m.get("built_at") or "1970-01-01T00:00:00+00:00"
+    built_at = m.get("built_at") or "1970-01-01T00:00:00+00:00"
+    versions = {v["id"]: v for v in d.table("versions")}
+    changes = sorted(d.table("changes"), key=lambda c: (-c["to_version_id"], c["id"]))
+    dates = {c["id"]: entry_date(versions.get(c["to_version_id"]), built_at) for c in changes}
+    updated = max(dates.values(), default=built_at, key=datetime.fromisoformat)
     root = request.url_root.rstrip("/")
     ET.register_namespace("", ATOM)
 
@@ -143,7 +154,6 @@ def atom():
     sub(author, "uri", f"{root}/")
     sub(feed, "rights", f"{package_meta()['attribution']}。{package_meta()['license']['title']}")
     goals = {(g["version_id"], g["goal_no"]): g for g in d.table("goals")}
-    changes = sorted(d.table("changes"), key=lambda c: (-c["to_version_id"], c["id"]))
     for c in changes:
         it = item(d, c)
         goal = goals.get((c["to_version_id"], c["goal_no"])) or goals.get((c["from_version_id"], c["goal_no"]))
@@ -152,7 +162,7 @@ def atom():
         sub(entry, "id", link)
         sub(entry, "title", f"{change_type(c['change_type'])}：{element_name(it)}")
         sub(entry, "link", rel="alternate", type="text/html", href=link)
-        sub(entry, "updated", updated)
+        sub(entry, "updated", dates[c["id"]])
         sub(entry, "category", term=c["change_type"], label=change_type(c["change_type"]))
         sub(entry, "summary", f"変更理由：{c['reason']}")
         sub(entry, "content", entry_text(c, goal["label"] if goal else None), type="text")
