@@ -52,7 +52,6 @@ READING = {
         "target_label",
         "project_name",
         "goal_no",
-        "kind",
         "status",
         "version_id",
     ],
