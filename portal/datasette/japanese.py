@@ -274,3 +274,9 @@ def unique_facets(facet_results: list[dict]) -> list[dict]:
             seen.add(key)
             out.append(f)
     return out
+
+
+def ordered_cells(cells: list[dict], order: list[str]) -> list[dict]:
+    """A row's cells with the columns named in `order` first, in that order, then the rest."""
+    rank = {c: i for i, c in enumerate(order)}
+    return sorted(cells, key=lambda cell: rank.get(cell["column"], len(rank)))
