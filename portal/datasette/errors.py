@@ -59,8 +59,8 @@ def respond(request, status: int, message: str | None) -> Response:
         return Response.json({"ok": False, "status": status, "error": message}, status=status)
     japanese = error_in_japanese(message) if message else None
     if japanese:
-        return Response.html(error_html(status, detail=japanese, back=BACK).decode(), status=status)
-    return Response.html(error_html(status, back=BACK, detail_en=message).decode(), status=status)
+        return Response.html(error_html(status, detail=japanese, back=BACK, here=BACK).decode(), status=status)
+    return Response.html(error_html(status, back=BACK, detail_en=message, here=BACK).decode(), status=status)
 
 
 @hookimpl(wrapper=True)
@@ -92,6 +92,6 @@ def forbidden(datasette, request, message):
         if request.path.endswith(".json"):
             return Response.json({"ok": False, "status": 403, "error": message}, status=403)
         detail = "データベースのファイルは「ダウンロード」のページ（/downloads/）から入手できます。"
-        return Response.html(error_html(403, detail=detail, back="/downloads/").decode(), status=403)
+        return Response.html(error_html(403, detail=detail, back="/downloads/", here=BACK).decode(), status=403)
 
     return inner
