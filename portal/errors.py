@@ -43,7 +43,15 @@ def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(str(paths.TEMPLATES)), autoescape=select_autoescape(default=True))
 
 
-def error_html(status: int, detail: str | None = None, back: str | None = None, detail_en: str | None = None) -> bytes:
-    """The error page as bytes, for the parts of the portal that are not Flask."""
+def error_html(
+    status: int,
+    detail: str | None = None,
+    back: str | None = None,
+    detail_en: str | None = None,
+    here: str | None = None,
+) -> bytes:
+    """The error page as bytes, for the parts of the portal that are not Flask (`here`: the section to mark current)."""
     context = error_context(status, detail, back, detail_en)
+    if here is not None:
+        context["portal_here"] = here
     return _environment().get_template("errors/error.html").render(context).encode()

@@ -1,9 +1,9 @@
-"""The Content-Security-Policy of the portal, and the two inline scripts of Datasette's pages it allows.
+"""The Content-Security-Policy of the portal, and the inline script of Datasette's pages it allows.
 
-Datasette's table page and SQL editor each carry one inline script.  Rather
-than allowing every inline script ('unsafe-inline'), the policy of /data/
-names these two by their SHA-256, read from the templates of the pinned
-Datasette version (pyproject.toml), so a changed script is refused rather
+Datasette's SQL editor is built by one inline script (_codemirror_foot.html,
+overridden in templates/datasette/).  Rather than allowing every inline
+script ('unsafe-inline'), the policy of /data/ names the inline scripts of
+the templates in use by their SHA-256, so a changed script is refused rather
 than silently allowed.
 """
 
@@ -13,7 +13,11 @@ import base64
 import hashlib
 import re
 from functools import cache
-from pathlib import Path
+
+from .. import paths
+
+#: the overridden templates that carry an inline script
+SCRIPT_TEMPLATES = ("_codemirror_foot.html",)
 
 
 def _script_hash(source: str) -> str:
@@ -22,15 +26,16 @@ def _script_hash(source: str) -> str:
 
 @cache
 def datasette_inline_script_hashes() -> tuple[str, ...]:
-    """Hashes of the inline scripts of table.html and _codemirror_foot.html, as Datasette renders them."""
-    import datasette
-
-    templates = Path(datasette.__file__).parent / "templates"
-    foot = (templates / "_codemirror_foot.html").read_text(encoding="utf-8")
-    hashes = [_script_hash(script) for script in re.findall(r"<script>(.*?)</script>", foot, re.S)]
-    table = (templates / "table.html").read_text(encoding="utf-8")
-    for script in re.findall(r"<script>(DATASETTE_ALLOW_FACET = .*?)</script>", table):
-        hashes.append(_script_hash(script.replace("{{ datasette_allow_facet }}", "true")))
+    """Hashes of the inline scripts of the portal's Datasette templates, which render them unchanged."""
+    hashes = []
+    for name in SCRIPT_TEMPLATES:
+        text = (paths.TEMPLATES / "datasette" / name).read_text(encoding="utf-8")
+        for script in re.findall(r"<script>(.*?)</script>", text, re.S):
+            if "{{" in script or "{%" in script:
+                raise ValueError(
+                    f"templates/datasette/{name}: an inline script must not depend on the template's values"
+                )
+            hashes.append(_script_hash(script))
     return tuple(hashes)
 
 

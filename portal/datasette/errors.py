@@ -16,6 +16,7 @@ from datasette.utils.asgi import Base400
 from datasette.views.base import DatasetteError
 
 from ..errors import error_html
+from .japanese import error_in_japanese
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,16 @@ def message_of(exception: Exception) -> str:
 
 
 def respond(request, status: int, message: str | None) -> Response:
-    """The error as JSON for .json URLs, otherwise as the portal's error page."""
+    """The error as JSON for .json URLs (Datasette's own message), otherwise as the portal's page in Japanese.
+
+    A message japanese.py does not know is shown as it is, marked as English.
+    """
     if request.path.endswith(".json"):
         return Response.json({"ok": False, "status": status, "error": message}, status=status)
-    return Response.html(error_html(status, back=BACK, detail_en=message).decode(), status=status)
+    japanese = error_in_japanese(message) if message else None
+    if japanese:
+        return Response.html(error_html(status, detail=japanese, back=BACK, here=BACK).decode(), status=status)
+    return Response.html(error_html(status, back=BACK, detail_en=message, here=BACK).decode(), status=status)
 
 
 @hookimpl(wrapper=True)
@@ -85,6 +92,6 @@ def forbidden(datasette, request, message):
         if request.path.endswith(".json"):
             return Response.json({"ok": False, "status": 403, "error": message}, status=403)
         detail = "データベースのファイルは「ダウンロード」のページ（/downloads/）から入手できます。"
-        return Response.html(error_html(403, detail=detail, back="/downloads/").decode(), status=403)
+        return Response.html(error_html(403, detail=detail, back="/downloads/", here=BACK).decode(), status=403)
 
     return inner

@@ -111,7 +111,9 @@ async def answer(send, scope, status: int, message: str, headers: dict | None = 
     if scope["path"].endswith(".json"):
         response = JSONResponse({"ok": False, "status": status, "error": message}, status, headers=headers)
     else:
-        response = Response(error_html(status, detail=message, back=BACK), status, headers, media_type="text/html")
+        response = Response(
+            error_html(status, detail=message, back=BACK, here=BACK), status, headers, media_type="text/html"
+        )
     await response(scope, None, send)
 
 

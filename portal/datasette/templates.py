@@ -1,20 +1,88 @@
-"""Datasette hooks for its pages: the portal's header and footer, and short Japanese help per page."""
+"""Datasette hooks for its pages: the portal's header and footer, and everything its templates show in Japanese.
+
+The templates in templates/datasette/ override Datasette's own by name (the
+supported way in the 0.65 line, which has no translation mechanism); these
+hooks give them what they need to say things in Japanese: column titles and
+code labels from tables.yaml, the reading order of columns, and SQLite's
+errors in Japanese (japanese.py).
+"""
 
 from __future__ import annotations
 
+import re
+import sqlite3
+
 from datasette import hookimpl
+from datasette.utils import escape_sqlite
 from jinja2 import ChoiceLoader, FileSystemLoader
+from markupsafe import Markup, escape
 
 from .. import paths
+from . import japanese
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: columns holding one value on every row, per Datasette instance and table (the file is immutable)
+_constant: dict[tuple[int, str, str], set[str]] = {}
 
 
 @hookimpl
 def prepare_jinja2_environment(env):
     """Let Datasette's pages include the portal's own header and footer (templates/_site_*.html)."""
     env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(paths.TEMPLATES))])
+    # a query's column named like a column of the schema is shown as code; a Japanese alias as text
+    env.tests["ascii_name"] = lambda name: bool(IDENTIFIER.match(str(name)))
+
+
+async def constant_columns(datasette, database: str, table: str) -> set[str]:
+    """The columns of a table that hold the same value on every row (the municipality, for one)."""
+    key = (id(datasette), database, table)
+    if key not in _constant:
+        db = datasette.get_database(database)
+        columns = await db.table_columns(table)
+        counts = ", ".join(f"count(distinct {escape_sqlite(c)})" for c in columns)
+        try:
+            result = await db.execute(f"select count(*), {counts} from {escape_sqlite(table)}")
+        except sqlite3.Error:
+            return set()
+        total, *distinct = result.first()
+        _constant[key] = {c for c, n in zip(columns, distinct, strict=True) if total > 1 and n <= 1}
+    return _constant[key]
 
 
 @hookimpl
-def extra_template_vars(view_name):
-    """Which short Japanese help to show on a Datasette page."""
-    return {"portal_view": view_name}
+def extra_template_vars(datasette, database, table, view_name, request):
+    """What the Japanese templates need: which page this is, titles, labels, and the table's reading order."""
+
+    async def inner():
+        here = "/data" + (request.path if request is not None else "/")
+        out = {
+            "portal_view": view_name,
+            "portal_here": here,
+            "ja": japanese,
+            "table_titles": japanese.table_titles(),
+            "show_all_columns": request is not None and any(k in request.args for k in ("_all", "_col", "_nocol")),
+        }
+        if table and database and view_name in ("table", "row"):
+            db = datasette.get_database(database)
+            names = await db.table_columns(table) if await db.table_exists(table) else []
+            constant = await constant_columns(datasette, database, table) if names else set()
+            out["reading"], out["kept_back"] = japanese.reading_columns(table, names, constant)
+        return out
+
+    return inner
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    """A code value shown as its Japanese label (tables.yaml); the URL and the data keep the code."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return None
+    if table:
+        labels = japanese.code_labels(table, column)
+        if value in labels:
+            return Markup('<span class="code-label" data-code="{}">{}</span>').format(value, labels[value])
+        return None
+    label = japanese.query_code_label(column, value)
+    if label is not None:
+        return Markup('<span class="code-label" data-code="{}">{}</span>').format(value, escape(label))
+    return None

@@ -1,0 +1,282 @@
+"""The Japanese words of Datasette's pages that its templates cannot hold themselves.
+
+Datasette 0.65 has no translation mechanism, so its templates are overridden
+by name (templates/datasette/) and these helpers are given to them through
+the extra_template_vars hook (templates.py): the Japanese titles of columns
+and labels of codes (from tables.yaml, through schema.py), the names of
+Datasette's filter operators, which columns a table shows first, and SQLite's
+error messages in Japanese.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from markupsafe import Markup, escape
+
+from ..pipeline.schema import tables
+
+#: Datasette's filter operators (datasette/filters.py, keyed by lookup) in Japanese
+LOOKUPS = {
+    "exact": "＝（等しい）",
+    "not": "≠（等しくない）",
+    "contains": "を含む",
+    "endswith": "で終わる",
+    "startswith": "で始まる",
+    "gt": "＞（より大きい）",
+    "gte": "≧（以上）",
+    "lt": "＜（より小さい）",
+    "lte": "≦（以下）",
+    "like": "LIKE のパターンに合う",
+    "notlike": "LIKE のパターンに合わない",
+    "glob": "GLOB のパターンに合う",
+    "in": "のどれか（カンマ区切り）",
+    "notin": "のどれでもない（カンマ区切り）",
+    "arraycontains": "（JSON の配列が）を含む",
+    "arraynotcontains": "（JSON の配列が）を含まない",
+    "date": "の日付",
+    "isnull": "が空（NULL）",
+    "notnull": "が空（NULL）でない",
+    "isblank": "が空または空文字",
+    "notblank": "が空でも空文字でもない",
+}
+
+#: the columns a reader needs, first and in this order; the table's other columns are shown on request
+READING = {
+    "kpis": [
+        "name",
+        "baseline_text",
+        "baseline_label",
+        "target_text",
+        "target_label",
+        "project_name",
+        "goal_no",
+        "status",
+        "version_id",
+    ],
+    "projects": ["name", "description", "goal_no", "measure_id", "version_id", "plan_page"],
+    "changes": ["change_type", "goal_no", "before_text", "after_text", "reason", "plan_page"],
+    "goals": ["goal_no", "title", "version_id", "plan_page"],
+    "related_projects": ["name", "goal_no", "measure_id", "version_id", "plan_page"],
+    "texts": ["kind", "text", "goal_no", "chapter", "version_id", "plan_page"],
+}
+#: columns kept to the row page (and to 「すべての列」): places in the source file and footnotes
+SECONDARY = re.compile(r"^(source_line.*|.*_line|.*_mark|seq|note|section|source_path|source_title)$")
+#: the Flask page that shows a row of these tables in words
+PAGES = {
+    "kpis": lambda row: f"/kpis/{row['id']}",
+    "changes": lambda row: f"/changes/{row['id']}",
+    "goals": lambda row: f"/goals/{row['goal_no']}?v={row['version_id']}",
+}
+PAGE_NAMES = {
+    "kpis": "この指標のページ（グラフと改訂での扱い）",
+    "changes": "この変更点のページ",
+    "goals": "この基本目標のページ",
+}
+
+#: columns of the canned queries (metadata.py) that hold codes: their Japanese name → (table, column)
+QUERY_CODES = {
+    "変更の種類": ("changes", "change_type"),
+    "種類": ("kpis", "kind"),
+    "設定状況": ("kpis", "status"),
+}
+#: a canned query joins several codes into one cell with this separator (group_concat)
+CODE_SEPARATOR = "、"
+
+
+@cache
+def _fields() -> dict[tuple[str, str], dict]:
+    return {(t.name, f["name"]): f for t in tables() for f in t.fields}
+
+
+@cache
+def table_titles() -> dict[str, str]:
+    return {t.name: t.title for t in tables()}
+
+
+def column_title(table: str | None, column: str) -> str:
+    """A column's Japanese title from tables.yaml, or "" when the schema has none (a query's own column)."""
+    f = _fields().get((table or "", column))
+    return f["title"] if f else ""
+
+
+def code_labels(table: str | None, column: str) -> dict:
+    """The Japanese label of each code of a column (tables.yaml `categories`); empty when it has none."""
+    f = _fields().get((table or "", column))
+    return {c["value"]: c["label"] for c in f.get("categories", [])} if f else {}
+
+
+def code_label(table: str | None, column: str, value):
+    """The Japanese label of one code value, or the value itself when it is not a code."""
+    return code_labels(table, column).get(value, value)
+
+
+@cache
+def _codes_by_column() -> dict[str, dict]:
+    """For each column name of the schema, its codes' labels across tables, without a code labelled two ways."""
+    out: dict[str, dict] = {}
+    clashes: set[tuple[str, str]] = set()
+    for (_, name), f in _fields().items():
+        for c in f.get("categories", []):
+            seen = out.setdefault(name, {})
+            if seen.get(c["value"], c["label"]) != c["label"]:
+                clashes.add((name, c["value"]))
+            seen[c["value"]] = c["label"]
+    for name, value in clashes:
+        del out[name][value]
+    return out
+
+
+def query_code_label(column: str, value) -> str | None:
+    """A query's code cell in Japanese, or None.
+
+    The column is known by its name in the schema (an ad-hoc 「select kind from
+    kpis」) or by its Japanese name in a canned query (QUERY_CODES, where
+    several codes may be joined by 、).
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    if column in _codes_by_column():
+        return _codes_by_column()[column].get(value)
+    if column not in QUERY_CODES:
+        return None
+    labels = code_labels(*QUERY_CODES[column])
+    parts = value.split(CODE_SEPARATOR)
+    if not all(p in labels for p in parts):
+        return None
+    return CODE_SEPARATOR.join(labels[p] for p in parts)
+
+
+def lookup_name(key: str, display: str) -> str:
+    return LOOKUPS.get(key, display)
+
+
+def reading_columns(table: str, names: list[str], constant: set[str]) -> tuple[list[str], list[str]]:
+    """The columns shown by default, in reading order, and the ones kept back."""
+    lead = [c for c in READING.get(table, []) if c in names]
+    rest = [c for c in names if c not in lead]
+    shown = lead + [c for c in rest if c not in constant and not SECONDARY.match(c) and table not in READING]
+    return shown, [c for c in names if c not in shown]
+
+
+def page_link(table: str | None, row) -> tuple[str, str] | None:
+    """(URL, name) of the portal's own page for a row, for the tables that have one."""
+    if table not in PAGES:
+        return None
+    return PAGES[table](row), PAGE_NAMES[table]
+
+
+#: SQLite's and Datasette's messages for a query that cannot run, in Japanese (the English text as SQLite gives it)
+ERRORS = [
+    (re.compile(r"^no such table: (.+)$"), "表「{0}」はありません。表の名前を確かめてください。"),
+    (re.compile(r"^no such column: (.+)$"), "列「{0}」はありません。列の名前を確かめてください。"),
+    (re.compile(r"^no such function: (.+)$"), "関数「{0}」は使えません。"),
+    (re.compile(r'^near "(.+)": syntax error$'), "「{0}」の近くで SQL の書き方に誤りがあります。"),
+    (re.compile(r"^incomplete input$"), "SQL が途中で終わっています。"),
+    (
+        re.compile(r"^ambiguous column name: (.+)$"),
+        "列「{0}」がどの表のものか分かりません。「表名.列名」と書いてください。",
+    ),
+    (re.compile(r"^not authorized$"), "この関数や表は使えません（printf、format など）。"),
+    (re.compile(r"^Statement must be a SELECT$"), "使えるのは SELECT 文（データを読むこと）だけです。"),
+    (re.compile(r"^Statement may not contain PRAGMA$"), "PRAGMA は使えません。"),
+    (
+        re.compile(r"^(?:SQL query took too long|interrupted)"),
+        "問い合わせが時間の上限（1 秒）を超えたので止めました。条件を絞ってください。",
+    ),
+    (re.compile(r"^(?:string or blob too big|.*too big)$"), "作られる文字列が大きすぎます。"),
+    (re.compile(r"^You can only execute one statement at a time$"), "一度に実行できる SQL 文は一つだけです。"),
+    (re.compile(r"^Incorrect number of bindings supplied.*"), "SQL の中の :名前 に渡す値の数が合いません。"),
+    (re.compile(r"^Table not found: (.+)$"), "表「{0}」はありません。"),
+    (re.compile(r"^Table not found$"), "その名前の表はありません。"),
+    (re.compile(r"^Database not found: (.+)$"), "データベース「{0}」はありません。"),
+    (re.compile(r"^Database not found$"), "その名前のデータベースはありません。"),
+    (re.compile(r"^Row not found: (.+)$"), "この行（{0}）はありません。"),
+    (re.compile(r"^Record not found$"), "この ID の行はありません。"),
+    (re.compile(r"^Cannot sort table by (.+)$"), "列「{0}」では並べ替えられません。"),
+    (re.compile(r"^Cannot use _sort and _sort_desc at the same time$"), "昇順と降順の並べ替えは同時に指定できません。"),
+    (re.compile(r"^_size must be a positive integer$"), "「_size」には正の整数を指定してください。"),
+    (re.compile(r"^_size must be <= (\d+)$"), "「_size」は {0} 以下にしてください。"),
+    (re.compile(r"^Invalid _facet"), "ファセット（_facet）の指定が正しくありません。"),
+]
+
+
+def error_in_japanese(message: str) -> str | None:
+    """A message of SQLite or Datasette in Japanese, or None when it is not one we know."""
+    text = str(message).strip()
+    for pattern, japanese in ERRORS:
+        m = pattern.match(text)
+        if m:
+            return japanese.format(*m.groups())
+    return None
+
+
+def arrange(table: str | None, display_columns: list, display_rows: list, reading: list[str] | None, show_all: bool):
+    """Datasette's columns and cells in reading order: (columns, rows, how many columns are kept back).
+
+    Datasette puts the link to the row page (the primary key) first; a table
+    with a reading order (READING) gets it last, after what a reader needs.
+    With `show_all` (or no reading order) every column is shown, the reading
+    ones first.
+    """
+    by_name = {c["name"]: c for c in display_columns}
+    names = list(by_name)
+    link = names[0] if names else None
+    order = [c for c in (reading or []) if c in by_name and c != link]
+    if show_all or reading is None:
+        order += [c for c in names if c not in order and c != link]
+    if link is not None:
+        order = order + [link] if table in READING else [link, *order]
+    rows = []
+    for row in display_rows:
+        cells = {cell["column"]: cell for cell in row}
+        rows.append([cells[c] for c in order if c in cells])
+    return [by_name[c] for c in order], rows, len(names) - len(order)
+
+
+def fields(table: str | None) -> list[dict]:
+    """The fields of a table as tables.yaml describes them (name, title, description, categories)."""
+    return [f for (t, _), f in _fields().items() if t == table]
+
+
+@cache
+def _identifiers() -> re.Pattern:
+    """Names of tables and columns and code values of the schema, as whole words (longest first)."""
+    names = {t.name for t in tables()}
+    for (_, name), f in _fields().items():
+        names.add(name)
+        names.update(str(c["value"]) for c in f.get("categories", []))
+    words = sorted((n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n)), key=len, reverse=True)
+    word = "|".join(map(re.escape, words))
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{word})(?:\s*=\s*(?:{word}|[0-9]+))?(?![A-Za-z0-9_])")
+
+
+def mark_code(text: str) -> Markup:
+    """Prose from tables.yaml with the names of tables, columns and codes in it set as code (「kind = kpi」)."""
+    text = str(text or "")
+    out, last = [], 0
+    for m in _identifiers().finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(Markup("<code>{}</code>").format(m.group(0)))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def unique_facets(facet_results: list[dict]) -> list[dict]:
+    """Each facet once: a column configured as a facet and asked for again in the URL (_facet) comes back twice."""
+    seen: set[tuple] = set()
+    out = []
+    for f in facet_results:
+        key = (f["name"], f.get("type"))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def ordered_cells(cells: list[dict], order: list[str]) -> list[dict]:
+    """A row's cells with the columns named in `order` first, in that order, then the rest."""
+    rank = {c: i for i, c in enumerate(order)}
+    return sorted(cells, key=lambda cell: rank.get(cell["column"], len(rank)))
