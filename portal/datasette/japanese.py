@@ -55,6 +55,18 @@ READING = {
         "status",
         "version_id",
     ],
+    "kpi_comparison": [
+        "name",
+        "status",
+        "before_target_text",
+        "before_target_label",
+        "after_target_text",
+        "after_target_label",
+        "target_difference",
+        "after_project_name",
+        "goal_no",
+        "reason",
+    ],
     "projects": ["name", "description", "goal_no", "measure_id", "version_id", "plan_page"],
     "changes": ["change_type", "goal_no", "before_text", "after_text", "reason", "plan_page"],
     "goals": ["goal_no", "title", "version_id", "plan_page"],
@@ -68,11 +80,13 @@ PAGES = {
     "kpis": lambda row: f"/kpis/{row['id']}",
     "changes": lambda row: f"/changes/{row['id']}",
     "goals": lambda row: f"/goals/{row['goal_no']}?v={row['version_id']}",
+    "kpi_comparison": lambda row: f"/kpis/compare?goal={row['goal_no']}",
 }
 PAGE_NAMES = {
     "kpis": "この指標のページ（グラフと改訂での扱い）",
     "changes": "この変更点のページ",
     "goals": "この基本目標のページ",
+    "kpi_comparison": "この基本目標の指標の比較のページ",
 }
 
 #: columns of the canned queries (metadata.py) that hold codes: their Japanese name → (table, column)
