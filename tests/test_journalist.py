@@ -289,3 +289,25 @@ def test_an_entry_is_dated_by_its_version_when_the_date_is_known():
     # the document does not say when it was revised: the date the portal published it
     assert entry_date({"date": None}, built) == built
     assert entry_date(None, built) == built
+
+
+def test_markup_in_the_document_stays_text_in_the_feed(tmp_path):
+    """A hostile line of a source document (markup, ampersands, quotes) reaches the feed as text, never as XML."""
+    from portal.pipeline.build import build
+    from portal.web import create_app
+
+    from .layout import GOAL_HEAD, PROJECT_A, RELATED, document, page, write
+
+    hostile = '公園の<script>alert("x")</script>&amp;整備'
+    after = [line.replace("公園の整備", hostile) for line in GOAL_HEAD]
+    source = write(
+        tmp_path, document(page(GOAL_HEAD + PROJECT_A + RELATED, after + PROJECT_A + RELATED, [["<b>理由</b> "]]))
+    )
+    result = build(source, tmp_path / "db" / "strategy.db", tmp_path / "package")
+    app = create_app({"DB": result.db, "TESTING": True})
+    r = app.test_client().get("/changes.atom")
+    feed = ET.fromstring(r.data)
+    (entry,) = feed.findall(f"{ATOM}entry")
+    assert hostile in entry.find(f"{ATOM}content").text
+    assert entry.find(f"{ATOM}summary").text == "変更理由：<b>理由</b>"
+    assert b"<script>" not in r.data and b"&lt;script&gt;" in r.data
