@@ -149,7 +149,10 @@ def error_paths(p: str) -> list[str]:
     q = quote(p, safe="")
     flask = [f"/goals/{q}", f"/kpis/{q}", f"/changes/{q}", f"/{q}", f"/downloads/{q}", f"/static/{q}",
              f"/goals/1?v={q}", f"/kpis/?v={q}", f"/changes/?goal={q}", f"/changes/?type={q}",
-             f"/search?q={q}{'x' * 100}", f"/goals/{q}/x", f"/about/{q}"]  # fmt: skip
+             f"/search?q={q}{'x' * 100}", f"/goals/{q}/x", f"/about/{q}",
+             f"/kpis/compare?status={q}", f"/kpis/compare?goal={q}", f"/downloads/rows/{q}",
+             f"/downloads/rows/kpis.excel.csv?{q}=1", f"/downloads/rows/kpis.excel.csv?kind={q}",
+             f"/downloads/rows/kpis.excel.csv?id={q}", f"/changes.atom?{q}={q}"]  # fmt: skip
     data = [f"/data/{q}", f"/data/strategy/{q}", f"/data/strategy/kpis/{q}", f"/data/strategy/kpis.json/{q}",
             f"/data/-/static/{q}", f"/data/-/{q}", f"/data/strategy/{q}.json", f"/data/strategy.json?sql={q}",
             f"/data/strategy?sql={q}", f"/data/strategy?sql=select+{q}", f"/data/strategy/kpis?{q}=1",
