@@ -35,10 +35,14 @@ SCENARIOS = [
     ("static", "静的ファイル（基準）", "/static/portal.css"),
     ("goal", "Flask：基本目標のページ", "/goals/3"),
     ("kpi_list", "Flask：KPI一覧", "/kpis/"),
+    ("compare", "Flask：改訂前後の指標の比較", "/kpis/compare"),
+    ("feed", "Flask：変更点の Atom フィード", "/changes.atom"),
+    ("rows", "Flask：ページの行の Excel用 CSV", "/downloads/rows/kpis.excel.csv?version_id=2"),
     ("ds_table", "Datasette：KPI の表（HTML）", "/data/strategy/kpis"),
     ("ds_table_fresh", "Datasette：KPI の表（毎回ちがう条件）", "/data/strategy/kpis?id__gt=-__N__"),
     ("ds_json", "Datasette：KPI の JSON", "/data/strategy/kpis.json?_shape=array"),
     ("csv", "ダウンロード：kpis.csv", "/downloads/kpis.csv"),
+    ("xlsx", "ダウンロード：kpi_comparison.xlsx", "/downloads/kpi_comparison.xlsx"),
     ("zip", "ダウンロード：データパッケージ一式（zip）", "/downloads/strategy-datapackage.zip"),
 ]
 
