@@ -21,10 +21,11 @@ def main() -> None:
 )
 @click.option(
     "--source",
+    "sources",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="元資料のテキスト（新旧対照表）。省略すると元資料の一覧 datapackage/sources/manifest.yaml の資料"
-    f"（{paths.SOURCE_NAME}）を読みます",
+    multiple=True,
+    help="元資料のテキスト（新旧対照表）。改訂の連鎖は古い順に何度でも指定できます（--source A --source B）。"
+    f"省略すると元資料の一覧 datapackage/sources/manifest.yaml の資料（{paths.SOURCE_NAME} など）を読みます",
 )
 @click.option(
     "--db",
@@ -40,7 +41,7 @@ def main() -> None:
     show_default=True,
     help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
 )
-def build(source: Path | None, db: Path, package: Path) -> None:
+def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
     from .pipeline.build import BUILDS, LOCK
     from .pipeline.build import build as run_build
 
@@ -48,7 +49,7 @@ def build(source: Path | None, db: Path, package: Path) -> None:
         click.echo(f"ほかのビルドが終わるのを待っています（{db.parent / BUILDS / LOCK}）…", err=True)
 
     try:
-        result = run_build(source, db, package, on_wait=waiting)
+        result = run_build(list(sources) or None, db, package, on_wait=waiting)
     except (SourceError, BuildError) as exc:
         click.echo(f"エラー: {exc}", err=True)
         click.echo("データベースとデータパッケージは変更していません。", err=True)

@@ -102,7 +102,9 @@ def test_a_foreign_key_error_is_caught_by_validation(built, tmp_path):
     report = validate(copy / "datapackage.json", skip_errors=["hash-count", "byte-count"])
     assert report.valid  # a project name is not a key: still valid
     csv.write_text(
-        csv.read_text(encoding="utf-8").replace("012262,2,北海道砂川市,1,1,1,", "012262,2,北海道砂川市,1,1,999,", 1),
+        csv.read_text(encoding="utf-8").replace(
+            "012262,2,北海道砂川市,1,1,1,1,", "012262,2,北海道砂川市,1,1,1,999,", 1
+        ),
         encoding="utf-8",
     )
     report = validate(copy / "datapackage.json", skip_errors=["hash-count", "byte-count"])

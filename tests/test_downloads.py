@@ -18,7 +18,7 @@ import pytest
 import sqlite_utils
 from frictionless import validate
 
-from portal.pipeline.schema import SQLITE_TYPES, tables
+from portal.pipeline.schema import SQLITE_TYPES, table, tables, version_fields
 
 TABLES = [t.name for t in tables()]
 
@@ -60,7 +60,7 @@ def people_text(f: dict, code: str, table_name: str) -> str:
         return next(c["label"] for c in f["categories"] if str(c["value"]) == code)
     if f["type"] == "boolean":
         return {"true": "はい", "false": "いいえ"}[code]
-    if f["name"] in {"version_id", "from_version_id", "to_version_id"} and table_name != "versions":
+    if f["name"] in version_fields(table(table_name)):
         return VERSION_NAMES[code]
     return code
 

@@ -47,11 +47,15 @@ def test_versions_take_their_names_and_dates_from_the_manifest(tmp_path):
     assert {r["municipality_code"] for r in rows["kpis"]} == {"012262"}
 
 
-def test_a_manifest_of_several_documents_is_refused_naming_the_manifest(tmp_path):
+def test_a_manifest_of_several_documents_gives_one_more_version_and_refuses_a_file_twice(tmp_path):
     second = MANIFEST.split("documents:\n")[1]
     path = tmp_path / "manifest.yaml"
-    path.write_text(MANIFEST + second.replace("doc.txt", "doc2.txt"), encoding="utf-8")
-    with pytest.raises(SourceError, match="複数の新旧対照表の連鎖は、まだ読めません") as err:
+    path.write_text(MANIFEST + second.replace("doc.txt", "doc2.txt").replace("改訂版", "再改訂版"), encoding="utf-8")
+    manifest = read_manifest(path)
+    assert [d.path.name for d in manifest.documents] == ["doc.txt", "doc2.txt"]
+    assert [v.label for v in manifest.versions] == ["当初版", "改訂版", "再改訂版"]
+    path.write_text(MANIFEST + second, encoding="utf-8")
+    with pytest.raises(SourceError, match="同じ資料「doc.txt」が二度挙がっています") as err:
         read_manifest(path)
     assert str(err.value).startswith(str(path))
 
@@ -69,7 +73,7 @@ def test_a_manifest_without_its_parts_is_a_clear_error(tmp_path):
 def test_a_one_off_build_without_a_manifest_names_versions_by_their_column(tmp_path):
     body = GOAL_HEAD + PROJECT_A + RELATED
     source = write(tmp_path, document(page(body, body, [])))
-    manifest = manifest_for(source, tmp_path / "no-manifest.yaml")
+    manifest = manifest_for([source], tmp_path / "no-manifest.yaml")
     rows = parse(source, manifest)
     assert [(v["label"], v["column_label"], v["date"]) for v in rows["versions"]] == [
         ("変更前", "変更前", None),

@@ -57,7 +57,7 @@ def test_each_workbook_has_the_rows_with_the_right_types(built, workbooks, name)
                 assert value == people_text(f, code, name), (name, f["name"], code, value)
 
 
-VERSION_COLUMNS = {"version_id", "from_version_id", "to_version_id"}
+VERSION_COLUMNS = {"version_id", "from_version_id", "to_version_id", "first_version_id", "last_version_id"}
 
 
 def test_the_municipality_code_is_text_and_no_code_is_shown(workbooks):
@@ -147,7 +147,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     conn.execute("create table reasons (" + ", ".join(t.columns) + ")")
     conn.execute(
         "insert into reasons values (" + ", ".join("?" * len(t.columns)) + ")",
-        [1, 1, 1, '=HYPERLINK("http://x","y")', None, 1, 1],
+        [1, 1, 1, 1, '=HYPERLINK("http://x","y")', None, 1, 1],
     )
     write_excel_csv(conn, t, tmp_path / "r.excel.csv")
     write_xlsx(conn, t, tmp_path / "r.xlsx")

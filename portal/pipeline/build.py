@@ -29,15 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
-from .changes import compare, place_reasons
+from .chain import read_chain
 from .downloads import write_downloads
 from .errors import BuildError, io_message, is_io_error
 from .export import export_package
 from .load import write_database
 from .manifest import Manifest, manifest_for
-from .plan import parse_plan
 from .records import build_records
-from .source import read_source
 
 DOWNLOADS = "downloads"
 BUILDS = ".builds"
@@ -63,21 +61,16 @@ def downloads_dir(db: Path) -> Path:
     return Path(db).parent / DOWNLOADS
 
 
-def parse(source: Path, manifest: Manifest | None = None) -> dict[str, list[dict]]:
-    """Read the source and return the rows of every table (raises SourceError on bad input).
+def parse(sources: Path | list[Path], manifest: Manifest | None = None) -> dict[str, list[dict]]:
+    """Read the sources (one 新旧対照表, or a chain, oldest first) and return the rows of every table.
 
-    What is known of the document and its versions comes from the manifest
-    (datapackage/sources/manifest.yaml unless another is given).
+    Raises SourceError on bad input.  What is known of the documents and
+    their versions comes from the manifest (datapackage/sources/manifest.yaml
+    unless another is given).
     """
-    manifest = manifest or manifest_for(source, paths.MANIFEST)
-    document = read_source(source)
-    plans = {
-        1: parse_plan(document.column("before"), source),
-        2: parse_plan(document.column("after"), source),
-    }
-    comparison = compare(plans[1], plans[2])
-    changes = place_reasons(comparison.changes, document, source)
-    return build_records(manifest, document, plans, comparison, changes)
+    sources = [Path(sources)] if isinstance(sources, str | Path) else [Path(s) for s in sources]
+    manifest = manifest or manifest_for(sources, paths.MANIFEST)
+    return build_records(manifest, read_chain(sources))
 
 
 def package_staging(package: Path, build_id: str) -> Path:
@@ -90,8 +83,10 @@ def package_aside(package: Path, build_id: str) -> Path:
     return package.parent / f".{package.name}.old-{build_id}"
 
 
-def build(source: Path | None, db: Path, package: Path, on_wait: Callable[[], None] | None = None) -> BuildResult:
-    """Build the database, the downloads and the data package from `source`; publish them only on success.
+def build(
+    source: Path | list[Path] | None, db: Path, package: Path, on_wait: Callable[[], None] | None = None
+) -> BuildResult:
+    """Build the database, the downloads and the data package from the sources; publish them only on success.
 
     The served files live in db/.builds/<id>/ and are published by replacing
     one link, db/current, in a single step; the package is written complete
@@ -101,7 +96,8 @@ def build(source: Path | None, db: Path, package: Path, on_wait: Callable[[], No
     mix, and the next build clears what it left.
 
     `source` None builds the documents the sources manifest lists; a path
-    builds that file in the place of the manifest's document (a one-off build).
+    (or a list of paths, oldest first) builds those files instead (a one-off
+    build, see manifest_for).
 
     Raises SourceError for a bad or unreadable source and BuildError for a
     file that cannot be written (full disk, read-only or missing folder),
@@ -120,11 +116,10 @@ def build(source: Path | None, db: Path, package: Path, on_wait: Callable[[], No
         return _build_locked(source, db, package, builds)
 
 
-def _build_locked(source: Path | None, db: Path, package: Path, builds: Path) -> BuildResult:
-    manifest = manifest_for(source, paths.MANIFEST)
-    source = manifest.source if source is None else Path(source)
-    rows = parse(source, manifest)
-    source_rel = manifest.documents[0].package_path
+def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, builds: Path) -> BuildResult:
+    sources = None if source is None else [Path(source)] if isinstance(source, str | Path) else list(source)
+    manifest = manifest_for(sources, paths.MANIFEST)
+    rows = parse(manifest.sources, manifest)
     now = time.time_ns()
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-" + secrets.token_hex(2)
     staging = builds / f".staging-{build_id}"
@@ -145,10 +140,11 @@ def _build_locked(source: Path | None, db: Path, package: Path, builds: Path) ->
             if package.is_dir():
                 shutil.copytree(package, pkg_new, symlinks=True, ignore=shutil.ignore_patterns(".build-*"))
             pkg_new.mkdir(exist_ok=True)
-            staged_source = pkg_new / source_rel
-            if not staged_source.is_file() or not _same_bytes(source, staged_source):
-                staged_source.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, staged_source)
+            for info in manifest.documents:
+                staged_source = pkg_new / info.package_path
+                if not staged_source.is_file() or not _same_bytes(info.path, staged_source):
+                    staged_source.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(info.path, staged_source)
             # the manifest travels with the documents it describes
             staged_manifest = staged_source.parent / paths.MANIFEST.name
             if paths.MANIFEST.is_file() and (

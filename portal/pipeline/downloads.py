@@ -116,10 +116,15 @@ def readme_text() -> str:
     return "\r\n".join(lines)
 
 
-def write_zip(package_dir: Path, path: Path) -> None:
+def source_paths(conn: sqlite3.Connection) -> list[str]:
+    """Where the source documents are in the package (documents.source_path), oldest first."""
+    return [r[0] for r in conn.execute("SELECT source_path FROM documents ORDER BY id")]
+
+
+def write_zip(package_dir: Path, path: Path, sources: list[str]) -> None:
     """The whole data package as one zip, byte-for-byte the same for the same data."""
     meta = package_meta()
-    members = [DESCRIPTOR] + [f"data/{t.name}.csv" for t in tables()] + [meta["source"]["path"]]
+    members = [DESCRIPTOR] + [f"data/{t.name}.csv" for t in tables()] + sources
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in members:
             info = zipfile.ZipInfo(f"{meta['name']}/{name}", date_time=ZIP_TIME)
@@ -134,7 +139,6 @@ def write_zip(package_dir: Path, path: Path) -> None:
 
 def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: datetime | None = None) -> dict:
     """Write every download file and manifest.json into out_dir; return the manifest."""
-    meta = package_meta()
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[dict] = []
 
@@ -166,22 +170,24 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
             add(f"{t.name}.xlsx", "table", t.title, FORMATS["xlsx"]["media_type"], t.name, "xlsx")
             write_json(conn, t, out_dir / f"{t.name}.json")
             add(f"{t.name}.json", "table", t.title, FORMATS["json"]["media_type"], t.name, "json")
+        sources = source_paths(conn)
     finally:
         conn.close()
-    write_zip(package_dir, out_dir / ZIP_NAME)
+    write_zip(package_dir, out_dir / ZIP_NAME, sources)
     add(ZIP_NAME, "package", "データパッケージ一式（zip）", "application/zip")
     shutil.copyfile(package_dir / DESCRIPTOR, out_dir / DESCRIPTOR)
     add(DESCRIPTOR, "package", "datapackage.json（表の定義とハッシュ）", "application/json; charset=utf-8")
     shutil.copyfile(db_path, out_dir / DB_NAME)
     add(DB_NAME, "database", "SQLite データベース", "application/vnd.sqlite3")
-    source = package_dir / meta["source"]["path"]
-    shutil.copyfile(source, out_dir / source.name)
-    add(source.name, "source", "元資料のテキスト（新旧対照表）", "text/plain; charset=utf-8")
+    for rel in sources:
+        source = package_dir / rel
+        shutil.copyfile(source, out_dir / source.name)
+        add(source.name, "source", "元資料のテキスト（新旧対照表）", "text/plain; charset=utf-8")
 
     built_at = built_at or datetime.now(UTC)
     manifest = {
         "built_at": built_at.astimezone(UTC).isoformat(timespec="seconds"),
-        "source_sha256": sha256_file(source),
+        "source_sha256": sha256_file(package_dir / sources[0]),
         "files": files,
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

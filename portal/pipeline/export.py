@@ -50,7 +50,7 @@ def write_csv(conn: sqlite3.Connection, name: str, path: Path) -> None:
 def export_package(db_path: Path, out_dir: Path, manifest: Manifest) -> list[Path]:
     """Write data/*.csv and datapackage.json under `out_dir`; return the files written, descriptor last.
 
-    The source document must already be at its place in `out_dir` (sources/).
+    The source documents must already be at their place in `out_dir` (sources/).
     """
     meta = package_meta()
     (out_dir / DATA_DIR).mkdir(parents=True, exist_ok=True)
@@ -81,8 +81,6 @@ def export_package(db_path: Path, out_dir: Path, manifest: Manifest) -> list[Pat
             )
     finally:
         conn.close()
-    (document,) = manifest.documents
-    source = out_dir / document.package_path
     descriptor = {
         "profile": "data-package",
         "name": meta["name"],
@@ -99,9 +97,10 @@ def export_package(db_path: Path, out_dir: Path, manifest: Manifest) -> list[Pat
                 "path": document.package_path,
                 "publisher": meta["source"]["publisher"],
                 "description": " ".join(meta["source"]["description"].split()),
-                "hash": "sha256:" + sha256_file(source),
-                "bytes": source.stat().st_size,
+                "hash": "sha256:" + sha256_file(out_dir / document.package_path),
+                "bytes": (out_dir / document.package_path).stat().st_size,
             }
+            for document in manifest.documents
         ],
         "contributors": [{"title": "砂川市 総合戦略オープンデータポータル", "role": "wrangler"}],
         "resources": resources,

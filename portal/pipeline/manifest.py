@@ -5,8 +5,8 @@ Document k compares version k (its 変更前 column) with version k+1 (its
 known of each: the document's title and published date, and each version's
 name and date; what is not known is left empty, never guessed.
 
-The pipeline reads one document so far: a manifest listing more is refused
-with an error naming the manifest (a chain of revisions is not built yet).
+Adding a revision is adding its file beside the others and an entry at the
+end of `documents`.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ class DocumentInfo:
     path: Path
     title: str
     published: str | None = None  #: ISO date when known
+    #: the copy's file name in the package, when not the file's own (a one-off build in the manifest's place)
+    name: str | None = None
 
     @property
     def package_path(self) -> str:
         """Where the document's copy is in the data package."""
-        return f"sources/{self.path.name}"
+        return f"sources/{self.name or self.path.name}"
 
 
 @dataclass(frozen=True)
@@ -50,25 +52,53 @@ class Manifest:
     versions: list[VersionInfo] = field(default_factory=list)  #: N+1 of them
 
     @property
-    def source(self) -> Path:
-        """The document the build reads."""
-        return self.documents[0].path
+    def sources(self) -> list[Path]:
+        """The documents the build reads, oldest first."""
+        return [d.path for d in self.documents]
 
 
-def manifest_for(source: Path | None, path: Path) -> Manifest:
-    """The manifest at `path`; for a one-off build of `source` where there is none (an installed copy
-    working elsewhere), one that knows only what the package metadata (tables.yaml) says."""
-    if source is None or path.exists():
+def manifest_for(sources: list[Path] | None, path: Path) -> Manifest:
+    """What is known of the documents a build reads.
+
+    No `sources`: the manifest at `path`, and the documents it lists.  A
+    one-off build of `sources` (portal build --source A --source B …) reads
+    those files in that order; where the manifest lists as many documents,
+    their titles and version names are taken from it, else (another number of
+    documents, or no manifest, as in an installed copy working elsewhere) only
+    what the package metadata (tables.yaml) says, each version named by its
+    column.
+    """
+    if sources is None:
         return read_manifest(path)
+    sources = [Path(s) for s in sources]
+    if path.exists():
+        known = read_manifest(path)
+        if len(known.documents) == len(sources):
+            documents = [
+                DocumentInfo(path=s, title=d.title, published=d.published, name=d.path.name)
+                for s, d in zip(sources, known.documents, strict=True)
+            ]
+            return Manifest(known.municipality_code, known.municipality_name, known.strategy, documents, known.versions)
     from .schema import package_meta
 
     meta = package_meta()
+    title = meta["source"]["title"]
+    if len(sources) == 1:
+        versions = [VersionInfo("変更前", "変更前"), VersionInfo("変更後", "変更後")]
+    else:
+        versions = [VersionInfo(f"変更前（{sources[0].name}）", "変更前")]
+        versions += [VersionInfo(f"変更後（{s.name}）", "変更後") for s in sources]
     return Manifest(
         municipality_code=meta["publisher"]["municipality_code"],
         municipality_name=meta["publisher"]["municipality_name"],
         strategy=meta["source"]["name"],
-        documents=[DocumentInfo(path=Path(meta["source"]["path"]), title=meta["source"]["title"])],
-        versions=[VersionInfo("変更前", "変更前"), VersionInfo("変更後", "変更後")],
+        documents=[
+            DocumentInfo(path=s, title=title, name=Path(meta["source"]["path"]).name)
+            if len(sources) == 1
+            else DocumentInfo(path=s, title=f"{title}（{s.name}）")
+            for s in sources
+        ],
+        versions=versions,
     )
 
 
@@ -111,10 +141,8 @@ def read_manifest(path: Path) -> Manifest:
         raise SourceError(path, None, f"項目が足りないか、形が違います（{exc}）") from exc
     if not documents:
         raise SourceError(path, None, "documents に資料が一つもありません")
-    if len(documents) > 1:
-        raise SourceError(
-            path,
-            None,
-            f"資料が {len(documents)} 件あります。複数の新旧対照表の連鎖は、まだ読めません（資料は一つだけにしてください）",
-        )
+    names = [d.path.name for d in documents]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise SourceError(path, None, f"同じ資料「{twice}」が二度挙がっています")
     return manifest

@@ -1,26 +1,31 @@
 """Stage 5 — records: the plan model and the changes as rows of the published tables.
 
-Row ids are given in reading order (変更前 first, then 変更後), so the same
-source always gives the same ids.
+Row ids are given in reading order (version by version, oldest first; in a
+version, the elements of the document whose 変更後 column it is, then those
+only the next document's 変更前 column shows), so the same sources always
+give the same ids.  An element two documents show is one row (chain.alias).
 """
 
 from __future__ import annotations
 
-from .changes import Change, Comparison, element_text
+from .chain import Chain
+from .changes import element_text
 from .comparison import kpi_comparison_rows
+from .lineage import lineage_rows
 from .manifest import Manifest
-from .plan import Element, Kpi, Plan
+from .plan import Element, Kpi
 from .schema import tables
-from .source import Document
 from .values import units
 
 
 class _Ids:
     """Row ids per table, keyed by the model object."""
 
-    def __init__(self) -> None:
+    def __init__(self, alias: dict[int, object] | None = None) -> None:
         self.by_obj: dict[int, int] = {}
         self.next: dict[str, int] = {}
+        #: id(obj) → the object whose row stands for it (an element two documents show)
+        self.alias = alias or {}
 
     def new(self, table: str, obj: object) -> int:
         n = self.next.get(table, 0) + 1
@@ -29,6 +34,8 @@ class _Ids:
         return n
 
     def of(self, obj: object | None) -> int | None:
+        while obj is not None and id(obj) not in self.by_obj:
+            obj = self.alias[id(obj)]
         return None if obj is None else self.by_obj[id(obj)]
 
 
@@ -40,19 +47,35 @@ def _lines(el: Element) -> dict:
     return {"source_line_start": el.first_line, "source_line_end": el.last_line}
 
 
-def build_records(
-    manifest: Manifest, document: Document, plans: dict[int, Plan], comparison: Comparison, changes: list[Change]
-) -> dict[str, list[dict]]:
+def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
     """Rows for every table of tables.yaml, each row a dict in the schema's column order."""
     town = {"municipality_code": manifest.municipality_code, "municipality_name": manifest.municipality_name}
-    (source,) = manifest.documents
-    ids = _Ids()
+    ids = _Ids(chain.alias)
     rows: dict[str, list[dict]] = {t.name: [] for t in tables()}
+    continues = chain.previous
+    documents = manifest.documents
 
     def previous(el: Element) -> int | None:
-        return ids.of(comparison.previous.get(id(el)))
+        return ids.of(continues.get(id(el)))
+
+    def omitted(el) -> bool:
+        return el.omitted and id(el) not in chain.shown
+
+    for r, info in zip(chain.revisions, documents, strict=True):
+        rows["documents"].append(
+            {
+                **town,
+                "id": r.document_id,
+                "title": info.title,
+                "source_path": info.package_path,
+                "published": info.published,
+                "from_version_id": r.document_id,
+                "to_version_id": r.document_id + 1,
+            }
+        )
 
     for seq, v in enumerate(manifest.versions, 1):
+        source = documents[max(seq - 1, 1) - 1]
         rows["versions"].append(
             {
                 **town,
@@ -62,37 +85,45 @@ def build_records(
                 "label": v.label,
                 "description": v.description,
                 "date": v.date,
+                "document_id": max(seq - 1, 1),
                 "source_title": source.title,
                 "source_path": source.package_path,
                 "source_published": source.published,
             }
         )
 
-    for page in document.pages:
-        rows["source_pages"].append(
-            {
-                "page_no": page.no,
-                "printed_page_no": page.printed_no,
-                "plan_pages": ",".join(str(p) for p in page.plan_pages),
-                "header_line": page.header_line,
-                "last_line": page.last_line,
-            }
-        )
+    for r in chain.revisions:
+        for page in r.document.pages:
+            rows["source_pages"].append(
+                {
+                    "document_id": r.document_id,
+                    "page_no": page.no,
+                    "printed_page_no": page.printed_no,
+                    "plan_pages": ",".join(str(p) for p in page.plan_pages),
+                    "header_line": page.header_line,
+                    "last_line": page.last_line,
+                }
+            )
 
-    for version_id, plan in plans.items():
+    for version_id, plan in chain.versions.items():
         v = {"version_id": version_id}
+
+        def doc(el: Element) -> dict:
+            return {"document_id": chain.document_of[id(el)]}
+
         for c in plan.chapters:
             rows["chapters"].append(
                 {
                     "id": ids.new("chapters", c),
                     **v,
+                    **doc(c),
                     "level": c.level,
                     "number": c.number,
                     "number_to": c.number_to,
                     "label": c.label,
                     "title": c.title,
                     "parent_id": ids.of(c.parent),
-                    "omitted": c.omitted,
+                    "omitted": omitted(c),
                     **_where(c),
                     "source_line": c.first_line,
                     "previous_id": previous(c),
@@ -104,6 +135,7 @@ def build_records(
                     **town,
                     "id": ids.new("goals", g),
                     **v,
+                    **doc(g),
                     "goal_no": g.goal_no,
                     "label": g.label,
                     "title": g.title,
@@ -117,13 +149,14 @@ def build_records(
                 {
                     "id": ids.new("measures", m),
                     **v,
+                    **doc(m),
                     "goal_no": m.goal_no,
                     "parent_id": ids.of(m.parent),
                     "level": m.level,
                     "number": m.number,
                     "label": m.label,
                     "title": m.title,
-                    "omitted": m.omitted,
+                    "omitted": omitted(m),
                     "section": m.section,
                     **_where(m),
                     "source_line": m.first_line,
@@ -134,6 +167,7 @@ def build_records(
                 {
                     "id": ids.new("texts", t),
                     **v,
+                    **doc(t),
                     "kind": t.kind,
                     "goal_no": t.goal_no,
                     "measure_id": ids.of(t.measure),
@@ -152,6 +186,7 @@ def build_records(
                 {
                     "id": ids.new("events", e),
                     **v,
+                    **doc(e),
                     "text_id": ids.of(e.text_ref),
                     "chapter_id": ids.of(e.text_ref.chapter),
                     "seq": e.seq,
@@ -167,6 +202,7 @@ def build_records(
                     **town,
                     "id": ids.new("projects", p),
                     **v,
+                    **doc(p),
                     "goal_no": p.goal_no,
                     "measure_id": ids.of(p.measure),
                     "seq": p.seq,
@@ -180,13 +216,21 @@ def build_records(
             )
         for k in plan.kpis:
             rows["kpis"].append(
-                {**town, "id": ids.new("kpis", k), **v, **_kpi_columns(k, ids), "previous_id": previous(k)}
+                {
+                    **town,
+                    "id": ids.new("kpis", k),
+                    **v,
+                    **doc(k),
+                    **_kpi_columns(k, ids),
+                    "previous_id": previous(k),
+                }
             )
         for r in plan.related:
             rows["related_projects"].append(
                 {
                     "id": ids.new("related_projects", r),
                     **v,
+                    **doc(r),
                     "goal_no": r.goal_no,
                     "measure_id": ids.of(r.measure),
                     "seq": r.seq,
@@ -202,6 +246,7 @@ def build_records(
                 {
                     "id": ids.new("omissions", o),
                     **v,
+                    **doc(o),
                     "level": o.level,
                     "goal_no": o.goal_no,
                     "measure_id": ids.of(o.measure),
@@ -216,52 +261,55 @@ def build_records(
                 }
             )
 
-    # a reason's plan page is the first page of the changes it explains
-    reason_pages: dict[int, int] = {}
-    for c in changes:
-        if c.plan_page is not None:
-            reason_pages[id(c.reason)] = min(c.plan_page, reason_pages.get(id(c.reason), c.plan_page))
-    for page in document.pages:
-        for reason in page.reasons:
-            rows["reasons"].append(
+    for r in chain.revisions:
+        # a reason's plan page is the first page of the changes it explains
+        reason_pages: dict[int, int] = {}
+        for c in r.changes:
+            if c.plan_page is not None:
+                reason_pages[id(c.reason)] = min(c.plan_page, reason_pages.get(id(c.reason), c.plan_page))
+        for page in r.document.pages:
+            for reason in page.reasons:
+                rows["reasons"].append(
+                    {
+                        "id": ids.new("reasons", reason),
+                        "document_id": r.document_id,
+                        "source_page": page.no,
+                        "seq": reason.seq,
+                        "text": reason.text,
+                        "plan_page": reason_pages.get(id(reason)),
+                        "source_line_start": reason.first_line,
+                        "source_line_end": reason.last_line,
+                    }
+                )
+
+    for r in chain.revisions:
+        for c in r.changes:
+            ids.new("changes", c)
+        for c in r.changes:
+            rows["changes"].append(
                 {
-                    "id": ids.new("reasons", reason),
-                    "source_page": page.no,
-                    "seq": reason.seq,
-                    "text": reason.text,
-                    "plan_page": reason_pages.get(id(reason)),
-                    "source_line_start": reason.first_line,
-                    "source_line_end": reason.last_line,
+                    **town,
+                    "id": ids.of(c),
+                    "from_version_id": r.document_id,
+                    "to_version_id": r.document_id + 1,
+                    "document_id": r.document_id,
+                    "source_page": c.page_no,
+                    "plan_page": c.plan_page,
+                    "goal_no": c.goal_no,
+                    "section": c.section,
+                    "change_type": c.change_type,
+                    "element_table": c.table,
+                    "before_id": ids.of(c.before),
+                    "after_id": ids.of(c.after),
+                    "before_text": element_text(c.before),
+                    "after_text": element_text(c.after),
+                    "reason_id": ids.of(c.reason),
+                    "reason": c.reason.text,
+                    "parent_id": ids.of(c.parent),
+                    "before_line": c.before.first_line if c.before else None,
+                    "after_line": c.after.first_line if c.after else None,
                 }
             )
-
-    first, second = sorted(plans)
-    for c in changes:
-        ids.new("changes", c)
-    for c in changes:
-        rows["changes"].append(
-            {
-                **town,
-                "id": ids.of(c),
-                "from_version_id": first,
-                "to_version_id": second,
-                "source_page": c.page_no,
-                "plan_page": c.plan_page,
-                "goal_no": c.goal_no,
-                "section": c.section,
-                "change_type": c.change_type,
-                "element_table": c.table,
-                "before_id": ids.of(c.before),
-                "after_id": ids.of(c.after),
-                "before_text": element_text(c.before),
-                "after_text": element_text(c.after),
-                "reason_id": ids.of(c.reason),
-                "reason": c.reason.text,
-                "parent_id": ids.of(c.parent),
-                "before_line": c.before.first_line if c.before else None,
-                "after_line": c.after.first_line if c.after else None,
-            }
-        )
 
     # the units the values use, described from the catalogue (vocabulary.yaml)
     used = {row[f"{side}_unit"] for row in rows["kpis"] for side in ("baseline", "target")} - {None}
@@ -272,6 +320,7 @@ def build_records(
             )
 
     rows["kpi_comparison"] = kpi_comparison_rows(rows["kpis"], rows["changes"], town)
+    rows.update(lineage_rows(rows, town))
 
     # every row in its table's column order, and nothing the schema does not name
     for t in tables():

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, render_template, request
 
 from ..pipeline.schema import package_meta
-from .common import citation, csv_link, data, int_param, sql_link
+from .common import citation, csv_link, data, int_param, latest_version, sql_link
 from .diff import char_diff
 from .format import CHANGE_TYPES, change_type
 from .summary import GROUPS, group_of, item, summarize
@@ -30,21 +30,34 @@ def choice(name: str, allowed) -> str | None:
     return raw
 
 
+def revisions_of(d) -> list[dict]:
+    """The revisions (one per 新旧対照表), latest first, each named「<older version> → <newer version>」."""
+    versions = d.rows["versions"]
+    out = []
+    for doc in sorted(d.table("documents"), key=lambda x: -x["to_version_id"]):
+        before, after = versions[doc["from_version_id"]], versions[doc["to_version_id"]]
+        out.append({**doc, "label": f"{before['label']} → {after['label']}"})
+    return out
+
+
 @bp.get("/")
 def index():
     d = data()
     goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
     group = choice("group", GROUPS)
     kind = choice("type", CHANGE_TYPES)
+    revisions = revisions_of(d)
+    rev = int_param("rev", {r["to_version_id"] for r in revisions})
     rows = [
         view(c)
         for c in d.table("changes")
-        if (goal is None or c["goal_no"] == goal)
+        if (rev is None or c["to_version_id"] == rev)
+        and (goal is None or c["goal_no"] == goal)
         and (group is None or group_of(c["change_type"]) == group)
         and (kind is None or c["change_type"] == kind)
     ]
     groups = summarize(d, rows)
-    filters = {"goal_no": goal, "change_type": kind}
+    filters = {"to_version_id": rev, "goal_no": goal, "change_type": kind}
     in_group = [t for t in CHANGE_TYPES if group_of(t) == group] if group is not None and kind is None else None
     return render_template(
         "changes/index.html",
@@ -54,8 +67,10 @@ def index():
         goal=goal,
         group=group,
         kind=kind,
+        rev=rev,
+        revisions=revisions,
         group_keys=list(GROUPS),
-        goals=[g for g in d.table("goals") if g["version_id"] == 2],
+        goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
         cite=citation(plan_pages=[c["plan_page"] for c in rows], source_pages=[c["source_page"] for c in rows]),
         sql=sql_link("changes", **filters, change_type__in=",".join(in_group) if in_group else None),
         csv=csv_link("changes", **{**filters, "change_type": in_group or kind}),

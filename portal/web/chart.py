@@ -133,6 +133,25 @@ def values(kpi: dict, versions: dict[int, dict], other: dict | None = None) -> l
     return rows
 
 
+def targets_over_versions(kpi: dict, rows: list[dict], versions: dict[int, dict]) -> list[Value]:
+    """The target of each version of an indicator (`rows`, oldest first), each under its version's label."""
+    return [
+        Value(
+            role=TARGET,
+            when=when(k["target_label"], k["target_year"], k["target_each_year"]),
+            each_year=bool(k["target_each_year"]),
+            text=k["target_text"] or "",
+            value=k["target_value"],
+            unit=k["target_unit"],
+            mark=None,
+            note_id=None,
+            version=versions[k["version_id"]]["label"],
+            current=k is kpi or k["id"] == kpi["id"],
+        )
+        for k in rows
+    ]
+
+
 def unit_notes(rows: list[Value], units: dict[str, dict]) -> list[dict]:
     """For units counted in thousands (「千人」): what the unit means and each value in its base unit.
 

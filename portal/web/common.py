@@ -10,7 +10,6 @@ from ..pipeline.schema import package_meta
 from .store import Data
 
 DATA_PREFIX = "/data/strategy"
-LATEST = 2
 
 
 def data() -> Data:
@@ -18,13 +17,21 @@ def data() -> Data:
     return current_app.extensions["build"].get().data
 
 
+def latest_version(d: Data) -> int:
+    """The id of the newest version in the data (2 when there is one 新旧対照表)."""
+    return max(d.rows["versions"], key=lambda v: d.rows["versions"][v]["seq"])
+
+
 def version_param(name: str = "v") -> int:
-    """The version asked for in the URL (1 = 変更前, 2 = 変更後); the latest when not given."""
+    """The version asked for in the URL (one of versions.id, 1 = the oldest); the latest when not given."""
     raw = request.args.get(name)
+    d = data()
     if raw is None or raw == "":
-        return LATEST
-    if raw not in ("1", "2"):
-        abort(400, description=f"URL の「{name}」は 1（変更前）か 2（変更後）で指定してください。")
+        return latest_version(d)
+    ids = sorted(d.rows["versions"])
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) not in ids:
+        named = "、".join(f"{v}（{d.rows['versions'][v]['label']}）" for v in ids)
+        abort(400, description=f"URL の「{name}」は版の番号 {named} のどれかで指定してください。")
     return int(raw)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
@@ -127,7 +126,7 @@ def index():
     by_name = m["by_name"]
     rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in tables()]
     meta = package_meta()
-    others = [by_name[n] for n in (ZIP_NAME, DESCRIPTOR, DB_NAME, Path(meta["source"]["path"]).name)]
+    others = [by_name[n] for n in (ZIP_NAME, DESCRIPTOR, DB_NAME)] + [f for f in m["files"] if f["kind"] == "source"]
     return render_template(
         "downloads/index.html",
         rows=rows,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from .common import citation, csv_link, data, sql_link, version_param
+from .common import citation, csv_link, data, latest_version, sql_link, version_param
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
@@ -12,7 +12,7 @@ bp = Blueprint("goals", __name__, url_prefix="/goals")
 @bp.get("/")
 def index():
     d = data()
-    goals = [g for g in d.table("goals") if g["version_id"] == 2]
+    goals = [g for g in d.table("goals") if g["version_id"] == latest_version(d)]
     return render_template(
         "goals/index.html",
         goals=goals,
@@ -29,7 +29,7 @@ def goal(goal_no: int):
     g = next((x for x in d.table("goals") if x["goal_no"] == goal_no and x["version_id"] == version), None)
     if g is None:
         abort(404)
-    side = "after" if version == 2 else "before"
+    side = "before" if version == 1 else "after"
 
     def marks(table: str, row_id: int) -> list[dict]:
         return d.changes_for(table, side, row_id)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, render_template
 
 from . import chart
 from .changes import choice
-from .common import LATEST, citation, csv_link, data, int_param, sql_link, version_param
+from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
 from .format import COMPARISON
 from .store import Data
 
@@ -42,6 +42,20 @@ def lineage(d: Data, kpi: dict) -> dict:
         change = next((c for c in d.changes_for("kpis", "after", kpi["id"])), None)
         return {"state": "added", "label": "追加", "other": None, "change": change}
     return _compare(d.get("kpis", kpi["previous_id"]), kpi, d.get("kpis", kpi["previous_id"]))
+
+
+def history(d: Data, kpi: dict) -> tuple[list[dict], dict | None]:
+    """Every version of the KPI's indicator, oldest first, each with the change that made it (and its reason);
+    and the change that removed the indicator, if one did.  Empty when the data has only two versions
+    (the page's 「改訂での扱い」 tells all) or the row is no indicator (「設定しない」)."""
+    if len(d.rows["versions"]) <= 2 or kpi["indicator_id"] is None:
+        return [], None
+    versions = d.rows["versions"]
+    rows = [r for r in d.table("kpis") if r["indicator_id"] == kpi["indicator_id"]]
+    rows.sort(key=lambda r: versions[r["version_id"]]["seq"])
+    steps = [{"kpi": r, "version": versions[r["version_id"]], "change": d.get("changes", r["change_id"])} for r in rows]
+    removed = d.get("indicators", kpi["indicator_id"])["removed_change_id"]
+    return steps, d.get("changes", removed) if removed else None
 
 
 def _compare(old: dict, new: dict, other: dict) -> dict:
@@ -80,7 +94,9 @@ def compare():
     status = choice("status", COMPARISON)
     goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
     # the latest revision (the table holds one row per indicator and revision)
-    latest = max(((r["from_version_id"], r["to_version_id"]) for r in d.table("kpi_comparison")), default=(1, LATEST))
+    latest = max(
+        ((r["from_version_id"], r["to_version_id"]) for r in d.table("kpi_comparison")), default=(1, latest_version(d))
+    )
     every = [r for r in d.table("kpi_comparison") if (r["from_version_id"], r["to_version_id"]) == latest]
     rows = [r for r in every if (status is None or r["status"] == status) and (goal is None or r["goal_no"] == goal)]
     counts = {s: sum(1 for r in every if r["status"] == s) for s in COMPARISON}
@@ -139,6 +155,9 @@ def kpi(kpi_id: int):
     rows = chart.values(k, versions, life["other"]) if k["status"] == "set" else []
     pair = sorted(filter(None, (k, life["other"])), key=lambda r: versions[r["version_id"]]["seq"])
     title = f"{k['name']}の{chart.BASELINE}と{chart.TARGET}"
+    steps, removed = history(d, k)
+    history_title = f"{k['name']}の{chart.TARGET}の移り変わり"
+    history_rows = chart.targets_over_versions(k, [h["kpi"] for h in steps], versions)
     return render_template(
         "kpis/kpi.html",
         kpi=k,
@@ -157,6 +176,9 @@ def kpi(kpi_id: int):
         chart_title=title,
         when=chart.when,
         chart=chart.kpi_chart(title, rows, f"chart-{k['id']}") if rows else None,
+        history=steps,
+        removed=removed,
+        history_chart=chart.kpi_chart(history_title, history_rows, f"history-{k['id']}") if history_rows else None,
         cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
         sql=f"/data/strategy/kpis/{k['id']}",
         csv=csv_link("kpis", id=k["id"]),

@@ -8,7 +8,8 @@ from pathlib import Path
 from flask import Blueprint, render_template
 
 from ..pipeline.schema import package_meta
-from .common import citation, csv_link, data, sql_link
+from .changes import revisions_of
+from .common import citation, csv_link, data, latest_version, sql_link
 from .summary import summarize
 
 bp = Blueprint("pages", __name__)
@@ -17,13 +18,25 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index():
     d = data()
+    # 「主な変更」 per revision, latest first (one 新旧対照表: one list, as before)
+    revisions = [
+        {
+            **r,
+            "date": d.rows["versions"][r["to_version_id"]]["date"],
+            "groups": summarize(d, rows),
+            "count": len(rows),
+        }
+        for r in revisions_of(d)
+        for rows in [[c for c in d.table("changes") if c["to_version_id"] == r["to_version_id"]]]
+    ]
     return render_template(
         "pages/index.html",
         groups=summarize(d, d.table("changes")),
+        revisions=revisions,
         total=len(d.rows["changes"]),
         versions=d.table("versions"),
-        goals=[g for g in d.table("goals") if g["version_id"] == 2],
-        cite=citation(source_pages=d.rows["source_pages"]),
+        goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
+        cite=citation(source_pages=[p["page_no"] for p in d.table("source_pages")]),
         sql=sql_link("versions"),
         csv=csv_link("versions"),
     )
@@ -42,7 +55,7 @@ def about():
     for e in timeline:
         e["only_after"] = e["versions"] == {2}
     paragraphs = {v: [t for t in d.table("texts") if t["kind"] == "paragraph" and t["version_id"] == v] for v in (1, 2)}
-    omitted = [o for o in d.table("omissions") if o["level"] == "chapter" and o["version_id"] == 2]
+    omitted = [o for o in d.table("omissions") if o["level"] == "chapter" and o["version_id"] == latest_version(d)]
     pages = sorted({t["plan_page"] for ts in paragraphs.values() for t in ts})
     return render_template(
         "pages/about.html",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TABLES = (
+    "documents",
     "versions",
     "source_pages",
     "goals",
@@ -24,6 +25,8 @@ TABLES = (
     "reasons",
     "changes",
     "kpi_comparison",
+    "indicators",
+    "project_lineage",
     "units",
 )
 
@@ -40,7 +43,7 @@ class Data:
     """The rows of every table, by id, and a few indexes the pages need."""
 
     path: Path
-    rows: dict[str, dict[int, dict]]
+    rows: dict[str, dict]  #: by id; source_pages by (document_id, page_no), units by unit
     changes_by_element: dict[tuple[str, str, int], list[dict]] = field(default_factory=dict)
 
     def table(self, name: str) -> list[dict]:
@@ -57,10 +60,14 @@ class Data:
 def load(path: Path) -> Data:
     conn = connect(path)
     try:
-        rows: dict[str, dict[int, dict]] = {}
+        rows: dict[str, dict] = {}
         for name in TABLES:
-            pk = "page_no" if name == "source_pages" else "unit" if name == "units" else "id"
-            rows[name] = {r[pk]: dict(r) for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY "{pk}"')}
+            pk = ("document_id", "page_no") if name == "source_pages" else ("unit",) if name == "units" else ("id",)
+            order = ", ".join(f'"{c}"' for c in pk)
+            rows[name] = {
+                (r[pk[0]] if len(pk) == 1 else tuple(r[c] for c in pk)): dict(r)
+                for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')
+            }
     finally:
         conn.close()
     data = Data(path=path, rows=rows)
