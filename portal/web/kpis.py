@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from . import chart
-from .changes import choice
+from .changes import choice, revisions_of
 from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
 from .format import COMPARISON
 from .store import Data
@@ -93,10 +93,11 @@ def compare():
     d = data()
     status = choice("status", COMPARISON)
     goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
-    # the latest revision (the table holds one row per indicator and revision)
-    latest = max(
-        ((r["from_version_id"], r["to_version_id"]) for r in d.table("kpi_comparison")), default=(1, latest_version(d))
-    )
+    # one revision at a time (the table holds one row per indicator and revision): ?rev=<newer version>, the latest by default
+    revisions = revisions_of(d)
+    rev = int_param("rev", {r["to_version_id"] for r in revisions})
+    chosen = next((r for r in revisions if r["to_version_id"] == rev), revisions[0] if revisions else None)
+    latest = (chosen["from_version_id"], chosen["to_version_id"]) if chosen else (1, latest_version(d))
     every = [r for r in d.table("kpi_comparison") if (r["from_version_id"], r["to_version_id"]) == latest]
     rows = [r for r in every if (status is None or r["status"] == status) and (goal is None or r["goal_no"] == goal)]
     counts = {s: sum(1 for r in every if r["status"] == s) for s in COMPARISON}
@@ -106,9 +107,11 @@ def compare():
     goals = {g["goal_no"]: g for g in d.table("goals") if g["version_id"] == latest[1]}
     groups = [(goals[n], [r for r in sides if r["goal_no"] == n]) for n in sorted(goals)]
     files = {f["format"]: f for f in table_files("kpi_comparison")}
-    filters = {"status": status, "goal_no": goal}
+    filters = {"to_version_id": rev, "status": status, "goal_no": goal}
     return render_template(
         "kpis/compare.html",
+        revisions=revisions,
+        rev=rev,
         groups=[(g, rs) for g, rs in groups if rs],
         count=len(rows),
         total=len(every),

@@ -1,0 +1,81 @@
+"""The journalist's views across a chain of three revisions: the comparison per revision, its files and the feed."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import openpyxl
+
+from .test_chain_pages import chain_build, client, text  # noqa: F401 - fixtures
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def rows_on(page: str) -> list[str]:
+    return re.findall(r'<th scope="row" data-label="指標">\s*<a href="/kpis/\d+">([^<]+)</a>', page)
+
+
+def test_the_comparison_is_per_revision_latest_first(client):  # noqa: F811
+    latest = client.get("/kpis/compare").get_data(as_text=True)
+    # three revisions to choose from, the latest chosen
+    options = re.findall(r'<option value="(\d+)"( selected)?>([^<]+)</option>', latest[latest.index('id="f-rev"') :])
+    assert [(v, s != "", label) for v, s, label in options] == [
+        ("4", True, "二回目の改訂 → 三回目の改訂"),
+        ("3", False, "一回目の改訂 → 二回目の改訂"),
+        ("2", False, "当初版 → 一回目の改訂"),
+    ]
+    assert "目標値を引き上げた（上方修正）指標は <strong>1 件</strong>" in latest
+    assert "（二回目の改訂）と後（三回目の改訂）" in text(client.get("/kpis/compare"))
+    first = client.get("/kpis/compare?rev=2").get_data(as_text=True)
+    assert "目標値を引き上げた（上方修正）指標は <strong>1 件</strong>" in first
+    raised = client.get("/kpis/compare?rev=2&status=target_raised").get_data(as_text=True)
+    assert rows_on(raised) == ["一時預かりを利用した延べ児童数"]
+    assert "目標値 ＋10人" in text(client.get("/kpis/compare?rev=2&status=target_raised"))
+    removed = client.get("/kpis/compare?rev=3&status=removed").get_data(as_text=True)
+    assert "相談件数" in removed and "あおぞら窓口事業" in removed
+    assert client.get("/kpis/compare?rev=1").status_code == 400
+    assert client.get("/kpis/compare?rev=9").status_code == 400
+
+
+def test_the_comparison_files_carry_every_revision_by_name(chain_build):  # noqa: F811
+    conn = sqlite3.connect(chain_build.db)
+    revisions = conn.execute(
+        "select from_version_id, to_version_id, status, count(*) from kpi_comparison"
+        " where status != 'unchanged' group by 1, 2, 3 order by 1, 3"
+    ).fetchall()
+    assert revisions == [
+        (1, 2, "target_raised", 1),
+        (2, 3, "removed", 1),
+        (2, 3, "target_raised", 1),
+        (3, 4, "target_raised", 1),
+    ]
+    ws = openpyxl.load_workbook(chain_build.downloads / "kpi_comparison.xlsx").worksheets[0]
+    head = [c.value for c in ws[1]]
+    rows = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    raised = [r for r in rows if r["比較の結果"] == "目標値を上方修正"]
+    assert [(r["変更前の版ID"], r["変更後の版ID"], r["目標値の差（変更後 − 変更前）"]) for r in raised] == [
+        ("当初版", "一回目の改訂", 10),
+        ("一回目の改訂", "二回目の改訂", 10),
+        ("二回目の改訂", "三回目の改訂", 100),
+    ]
+
+
+def test_the_feed_has_every_revision_newest_first_dated_by_its_version(client, chain_build):  # noqa: F811
+    feed = ET.fromstring(client.get("/changes.atom").data)
+    entries = feed.findall(f"{ATOM}entry")
+    conn = sqlite3.connect(chain_build.db)
+    expected = conn.execute("select id, to_version_id from changes order by to_version_id desc, id").fetchall()
+    assert [int(e.find(f"{ATOM}id").text.rsplit("/", 1)[1]) for e in entries] == [i for i, _ in expected]
+    dates = {v: d for v, d in conn.execute("select id, date from versions")}
+    built = feed.find(f"{ATOM}updated").text
+    for entry, (_, version) in zip(entries, expected, strict=True):
+        day = dates[version]
+        assert entry.find(f"{ATOM}updated").text == (f"{day}T00:00:00+09:00" if day else built)
+    # the third revision has no date: it is dated by the build, the newest of all
+    assert dates[4] is None and entries[0].find(f"{ATOM}updated").text == built
+    assert {e.find(f"{ATOM}updated").text for e in entries} >= {
+        "2021-03-31T00:00:00+09:00",
+        "2022-03-31T00:00:00+09:00",
+    }
