@@ -127,7 +127,7 @@ def align(before: list, after: list, key, content=None, pair_all: bool = False) 
     return out
 
 
-def _group(items: list, key) -> dict:
+def group_by(items: list, key) -> dict:
     groups: dict = {}
     for x in items:
         groups.setdefault(key(x), []).append(x)
@@ -172,7 +172,7 @@ def compare(old: Plan, new: Plan) -> Comparison:
 
     # running text: paragraphs, directions, measure texts — per container
     tkey = lambda t: (t.kind, t.chapter.key if t.chapter else (), t.goal_no, _measure_key(t.measure))  # noqa: E731
-    old_t, new_t = _group(old.texts, tkey), _group(new.texts, tkey)
+    old_t, new_t = group_by(old.texts, tkey), group_by(new.texts, tkey)
     for container in list(old_t) + [c for c in new_t if c not in old_t]:
         for b, a in align(old_t.get(container, []), new_t.get(container, []), key=lambda t: compact(t.text)):
             if b and a:
@@ -184,14 +184,14 @@ def compare(old: Plan, new: Plan) -> Comparison:
 
     # numerical goals, per goal
     nkey = lambda k: k.goal_no  # noqa: E731
-    old_n = _group([k for k in old.kpis if k.kind == "numerical_goal"], nkey)
-    new_n = _group([k for k in new.kpis if k.kind == "numerical_goal"], nkey)
+    old_n = group_by([k for k in old.kpis if k.kind == "numerical_goal"], nkey)
+    new_n = group_by([k for k in new.kpis if k.kind == "numerical_goal"], nkey)
     for container in list(old_n) + [c for c in new_n if c not in old_n]:
         changes += _kpi_changes(old_n.get(container, []), new_n.get(container, []), None, link)
 
     # projects and their KPIs, per measure
     pkey = lambda p: (p.goal_no, _measure_key(p.measure))  # noqa: E731
-    old_p, new_p = _group(old.projects, pkey), _group(new.projects, pkey)
+    old_p, new_p = group_by(old.projects, pkey), group_by(new.projects, pkey)
     for container in list(old_p) + [c for c in new_p if c not in old_p]:
         pairs = align(
             old_p.get(container, []),
@@ -226,7 +226,7 @@ def compare(old: Plan, new: Plan) -> Comparison:
 
     # related projects, per measure
     rkey = lambda r: (r.goal_no, _measure_key(r.measure))  # noqa: E731
-    old_r, new_r = _group(old.related, rkey), _group(new.related, rkey)
+    old_r, new_r = group_by(old.related, rkey), group_by(new.related, rkey)
     for container in list(old_r) + [c for c in new_r if c not in old_r]:
         for b, a in align(old_r.get(container, []), new_r.get(container, []), key=lambda r: compact(r.name)):
             if b and a:
@@ -274,7 +274,7 @@ def place_reasons(changes: list[Change], document: Document, path: Path) -> list
 
     Raises SourceError where a reason cannot be placed.
     """
-    by_page = _group([c for c in changes if c.parent is None], lambda c: c.page_no)
+    by_page = group_by([c for c in changes if c.parent is None], lambda c: c.page_no)
     for page in document.pages:
         primary = by_page.get(page.no, [])
         reasons = page.reasons

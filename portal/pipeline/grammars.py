@@ -53,7 +53,8 @@ class TableGrammars:
     def on_numgoal_header(self, i: int) -> int:
         header = self.lines[i]
         goal = self.need_goal(header)
-        self.subsection = None
+        subsection = self.subsection_heading  # the table stands in the 《…》 part above it, if any
+        self.subsection = self.subsection_heading = None
         section = self.section("数値目標")
         i += 1
         row_start = i
@@ -82,6 +83,7 @@ class TableGrammars:
             order.append(mark)
         used: set[str] = set()
         for kpi, marks in self.numgoal_rows(rows, goal, section):
+            kpi.subsection = subsection
             for mk in marks:
                 if mk not in notes:
                     raise self.error(kpi.lines[0], f"注記の印「{mk}」に対応する注記がありません")

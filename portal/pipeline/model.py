@@ -73,6 +73,19 @@ class Goal(Element):
 
 
 @dataclass
+class Subsection(Element):
+    """A 《…》 heading of a goal (《基本的方向》): its ○ directions and 数値目標 stand under it.
+
+    Kept to tell whether a column shows the part (heading and content) or
+    omits it (「－ 省 略 －」 below the heading); not a row of its own.
+    """
+
+    goal_no: int = 0
+    title: str = ""  #: the heading as written, 「《基本的方向》」
+    omitted: bool = False
+
+
+@dataclass
 class Measure(Element):
     """A measure （１） (level 1) or a sub-measure ① (level 2)."""
 
@@ -99,6 +112,7 @@ class Text(Element):
     goal_no: int | None = None
     chapter: Chapter | None = None  #: the chapter of a paragraph (texts inside a goal have none)
     measure: Measure | None = None
+    subsection: Subsection | None = None  #: the 《…》 heading a ○ direction stands under
 
 
 @dataclass
@@ -120,6 +134,8 @@ class Kpi(Element):
     kind: str = "kpi"
     goal_no: int = 0
     project: Project | None = None
+    #: the 《…》 heading a 数値目標 table stands under (None: directly under the goal's heading)
+    subsection: Subsection | None = None
     seq: int = 0
     name: str | None = None
     baseline: Amount | None = None
@@ -180,3 +196,4 @@ class Plan:
     kpis: list[Kpi] = field(default_factory=list)
     related: list[Related] = field(default_factory=list)
     omissions: list[Omission] = field(default_factory=list)
+    subsections: list[Subsection] = field(default_factory=list)

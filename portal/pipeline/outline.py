@@ -34,7 +34,7 @@ from .markers import (
     circled_number,
     classify,
 )
-from .model import SECTION_SEP, Chapter, Event, Goal, Measure, Omission, Plan, Text
+from .model import SECTION_SEP, Chapter, Event, Goal, Measure, Omission, Plan, Subsection, Text
 from .source import Line
 from .text import compact, join_wrapped, squeeze, to_int
 from .values import ValueFormatError, era_year
@@ -52,6 +52,7 @@ class OutlineReader(TableGrammars):
         self.chapter: Chapter | None = None
         self.goal: Goal | None = None
         self.subsection: str | None = None
+        self.subsection_heading: Subsection | None = None  #: the 《…》 heading record of `subsection`
         self.measure: Measure | None = None
         self.sub: Measure | None = None
         # the heading a 「－ 省 略 －」 marker would apply to: (level, label, line, info)
@@ -135,7 +136,7 @@ class OutlineReader(TableGrammars):
         text = squeeze(line.text)
         m = RE_PART.match(text)
         number = ROMAN.index(m.group(1)) + 1
-        self.chapter = self.goal = self.subsection = self.measure = self.sub = None
+        self.chapter = self.goal = self.subsection = self.subsection_heading = self.measure = self.sub = None
         self.part = self.add_chapter(
             Chapter(
                 lines=[line],
@@ -183,7 +184,7 @@ class OutlineReader(TableGrammars):
         goal_no = to_int(m.group(1))
         if any(g.goal_no == goal_no for g in self.plan.goals):
             raise self.error(line, f"基本目標{goal_no}が二度現れました")
-        self.subsection = self.measure = self.sub = None
+        self.subsection = self.subsection_heading = self.measure = self.sub = None
         self.goal = Goal(
             lines=[line],
             section="",
@@ -198,17 +199,20 @@ class OutlineReader(TableGrammars):
 
     def on_subsection(self, i: int) -> int:
         line = self.lines[i]
-        self.need_goal(line)
-        self.subsection = self.measure = self.sub = None
+        goal = self.need_goal(line)
+        self.subsection = self.subsection_heading = self.measure = self.sub = None
         parent = self.section()
         self.subsection = squeeze(line.text)
-        self.heading = ("subsection", self.subsection, line, {"section": parent})
+        self.subsection_heading = Subsection(lines=[line], section=parent, goal_no=goal.goal_no, title=self.subsection)
+        self.plan.subsections.append(self.subsection_heading)
+        info = {"section": parent, "subsection": self.subsection_heading}
+        self.heading = ("subsection", self.subsection, line, info)
         return i + 1
 
     def on_measure(self, i: int) -> int:
         line = self.lines[i]
         self.need_goal(line)
-        self.subsection = self.measure = self.sub = None
+        self.subsection = self.subsection_heading = self.measure = self.sub = None
         self.measure = self.measure_heading(line, 1, None)
         return i + 1
 
@@ -265,6 +269,8 @@ class OutlineReader(TableGrammars):
         chapter: Chapter | None = info.get("chapter")
         if chapter is not None:
             chapter.omitted = True
+        if info.get("subsection") is not None:
+            info["subsection"].omitted = True
         measure: Measure | None = info.get("measure")
         if measure is not None:
             measure.omitted = True
@@ -364,6 +370,7 @@ class OutlineReader(TableGrammars):
                 seq=seq,
                 text=text[1:].strip(),
                 goal_no=goal.goal_no,
+                subsection=self.subsection_heading,
             )
         )
         return end

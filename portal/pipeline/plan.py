@@ -29,6 +29,7 @@ from .model import (
     Plan,
     Project,
     Related,
+    Subsection,
     Text,
 )
 from .outline import OutlineReader
@@ -46,6 +47,7 @@ __all__ = [
     "Plan",
     "Project",
     "Related",
+    "Subsection",
     "Text",
     "classify",
     "parse_plan",
