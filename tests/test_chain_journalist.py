@@ -79,3 +79,31 @@ def test_the_feed_has_every_revision_newest_first_dated_by_its_version(client, c
         "2021-03-31T00:00:00+09:00",
         "2022-03-31T00:00:00+09:00",
     }
+
+
+def test_an_indicator_a_document_does_not_show_is_not_called_removed(tmp_path):
+    """Document 2 leaves 「（２）子育て支援」 out in both columns: its indicators are not shown in version 3, not removed."""
+    from portal.pipeline.build import build
+
+    from .layout import GOAL_HEAD, PROJECT_A, PROJECT_B, RELATED, document, page, write
+
+    full = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
+    omitted = GOAL_HEAD[: GOAL_HEAD.index("（２）子育て支援 ")] + ["（２）子育て支援 ", "－ 省 略 － "]
+    one = write(
+        tmp_path, document(page(full, [x.replace("１５０人", "１６０人") for x in full], [["指標の見直し "]])), "1.txt"
+    )
+    raised_goal = [x.replace("1,500千人", "1,600千人") for x in omitted]
+    two = write(tmp_path, document(page(omitted, raised_goal, [["目標の見直し "]])), "2.txt")
+    result = build([one, two], tmp_path / "db" / "strategy.db", tmp_path / "package")
+    conn = sqlite3.connect(result.db)
+    rows = conn.execute("select from_version_id, name, status, change_id from kpi_comparison order by id").fetchall()
+    assert rows == [
+        (1, "来訪者数", "unchanged", None),
+        (1, "一時預かりを利用した延べ児童数", "target_raised", 1),
+        (1, "保育士の研修受講率", "unchanged", None),
+        (1, "相談件数", "unchanged", None),
+        (2, "来訪者数", "target_raised", 2),
+        (2, "一時預かりを利用した延べ児童数", "not_shown_after", None),
+        (2, "保育士の研修受講率", "not_shown_after", None),
+        (2, "相談件数", "not_shown_after", None),
+    ]

@@ -72,6 +72,21 @@ def status(before: dict | None, after: dict | None) -> str:
     return "unchanged"
 
 
+#: an indicator on one side only, with no change that added or removed it: the other version's document does not
+#: show its place (「－ 省 略 －」, or a part no document shows), so nothing says it was added or removed
+NOT_SHOWN = {
+    "removed": "not_shown_after",
+    "removed_not_set": "not_shown_after",
+    "added": "not_shown_before",
+    "added_not_set": "not_shown_before",
+}
+
+
+def shown_status(code: str, change: dict | None) -> str:
+    """An addition or removal stands only with the change that made it; without one, the other side is not shown."""
+    return NOT_SHOWN[code] if code in NOT_SHOWN and change is None else code
+
+
 def flags(before: dict | None, after: dict | None) -> dict:
     """Which parts changed; None for every flag when one side is missing."""
     both = before is not None and after is not None
@@ -165,7 +180,7 @@ def kpi_comparison_rows(kpis: list[dict], changes: list[dict], town: dict) -> li
                 "goal_no": either["goal_no"],
                 "kind": either["kind"],
                 "name": (after and after["name"]) or (before and before["name"]),
-                "status": status(before, after),
+                "status": shown_status(status(before, after), change),
                 "before_kpi_id": before and before["id"],
                 "after_kpi_id": after and after["id"],
                 "before_project_name": before and before["project_name"],
