@@ -61,3 +61,39 @@ def test_a_kpi_removed_with_its_project_names_the_revision_and_reason(client, ch
     # the list of KPIs of that version says what the revision that made it did
     row = re.search(rf'href="/kpis/{second}".*?</tr>', client.get("/kpis/?v=2").get_data(as_text=True), re.S)
     assert "変更なし" in row.group(0) and "事業名が変更" in row.group(0)
+
+
+def hits(html: str, table: str) -> list[str]:
+    """The text of each hit of one result section of the search page."""
+    section = html[html.index(f'id="r-{table}"') :]
+    section = section[: section.index("</section>")]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", h)).strip()
+        for h in re.findall(r'<li class="hit">(.*?)</li>', section, re.S)
+    ]
+
+
+def test_search_marks_each_hit_with_the_versions_it_is_in(client):
+    html = client.get("/search?q=公園").get_data(as_text=True)
+    texts = hits(html, "texts")
+    # the 基本的方向 is in every version; the sub-measure ① is shown from document 2 on (omitted in document 1)
+    assert [t for t in texts if "基本的方向" in t][0].count("すべての版とも") == 1
+    shown = [t for t in texts if "①公園の整備" in t]
+    assert len(shown) == 1 and "一回目の改訂～三回目の改訂" in shown[0]
+    assert "変更前" not in " ".join(texts) and "変更後" not in " ".join(texts)
+    assert "続く版で同じ内容のものは 1 件にまとめ" in text(client.get("/search?q=公園"))
+
+
+def test_search_names_the_two_versions_of_each_change_and_every_change_of_an_entry(client):
+    html = client.get("/search?q=窓口").get_data(as_text=True)
+    changes = hits(html, "changes")
+    renamed = next(c for c in changes if "名称変更" in c)
+    removed = next(c for c in changes if "事業の削除" in c)
+    assert re.search(r"当初版 ?みどりの窓口事業.*一回目の改訂 ?あおぞら窓口事業", renamed)
+    assert re.search(r"一回目の改訂 ?あおぞら窓口事業", removed) and "変更後" not in removed
+    projects = hits(html, "projects")
+    assert [p.split("事業")[0] for p in projects] == ["みどりの窓口", "あおぞら窓口"]
+    renamed_to = projects[1]
+    # the row of version 2 was made by the renaming (revision 1) and removed by revision 2: both marks
+    assert "一回目の改訂" in renamed_to and "名称変更" in renamed_to and "事業の削除" in renamed_to
+    assert "当初版" in projects[0] and "事業の削除" not in projects[0]
