@@ -97,3 +97,32 @@ def test_search_names_the_two_versions_of_each_change_and_every_change_of_an_ent
     # the row of version 2 was made by the renaming (revision 1) and removed by revision 2: both marks
     assert "一回目の改訂" in renamed_to and "名称変更" in renamed_to and "事業の削除" in renamed_to
     assert "当初版" in projects[0] and "事業の削除" not in projects[0]
+
+
+def badges(html: str, name: str) -> list[str]:
+    """The change marks beside the first element of a goal page whose text contains `name`."""
+    at = html.index(name, html.index('id="directions"'))
+    line = html[at : html.index("\n", at)]
+    return [re.sub(r"<[^>]+>", "", b) for b in re.findall(r'<a class="badge badge-change[^"]*"[^>]*>(.*?)<span', line)]
+
+
+def test_a_goal_page_of_a_middle_version_marks_this_revision_and_the_next(client):
+    html = client.get("/goals/1?v=2").get_data(as_text=True)
+    # the KPI target changed in revision 1 (which made version 2) and changes again in revision 2
+    assert badges(html, "１６０人") == ["指標の変更", "次の改訂で指標の変更"]
+    assert badges(html, "あおぞら窓口事業") == ["事業の名称変更・置き換え", "次の改訂で事業の削除"]
+    note = text(client.get("/goals/1?v=2"))
+    assert "当初版からこの版への改訂では、この基本目標に 2 件の変更点 があり" in note
+    assert "次の改訂（二回目の改訂）では 3 件の変更点 があり" in note
+    assert 'href="/changes/?goal=1&amp;rev=2"' in html and 'href="/changes/?goal=1&amp;rev=3"' in html
+    assert 'class="badge badge-change badge-next"' in html
+
+
+def test_the_first_and_latest_versions_of_a_goal_mark_their_one_revision_plainly(client):
+    first = client.get("/goals/1?v=1").get_data(as_text=True)
+    assert badges(first, "１５０人") == ["指標の変更"]  # changed by the revision after it, as with one document
+    assert "次の改訂で" not in re.sub(r"<p class=\"version-note\">.*?</p>", "", first, flags=re.S)
+    latest = client.get("/goals/1?v=4").get_data(as_text=True)
+    assert badges(latest, "来訪者数") == ["指標の変更"]
+    assert "次の改訂" not in latest
+    assert "二回目の改訂からこの版への改訂では、この基本目標に 1 件の変更点 があり" in text(client.get("/goals/1?v=4"))

@@ -29,10 +29,17 @@ def goal(goal_no: int):
     g = next((x for x in d.table("goals") if x["goal_no"] == goal_no and x["version_id"] == version), None)
     if g is None:
         abort(404)
-    side = "before" if version == 1 else "after"
+    # the revisions around the version shown: the one that made it (none for the first) and the next (none for
+    # the latest).  A row is marked with the changes that made it and those that change it next; on a version
+    # between two revisions the latter say so (「次の改訂で」), so the two kinds of mark are told apart
+    order = sorted(d.table("versions"), key=lambda v: v["seq"])
+    at = [v["id"] for v in order].index(version)
+    previous, following = (order[at - 1] if at else None), (order[at + 1] if at + 1 < len(order) else None)
+    between = previous is not None and following is not None
 
     def marks(table: str, row_id: int) -> list[dict]:
-        return d.changes_for(table, side, row_id)
+        coming = d.changes_for(table, "before", row_id)
+        return d.changes_for(table, "after", row_id) + ([{**c, "next": True} for c in coming] if between else coming)
 
     in_goal = lambda r: r["version_id"] == version and r["goal_no"] == goal_no  # noqa: E731
     directions = [t for t in d.table("texts") if t["kind"] == "direction" and in_goal(t)]
@@ -80,6 +87,10 @@ def goal(goal_no: int):
         tree=tree,
         marks=marks,
         changes=changes,
+        previous=previous,
+        following=following,
+        made=[c for c in changes if c["to_version_id"] == version],
+        coming=[c for c in changes if c["from_version_id"] == version],
         cite=citation(plan_pages=pages, source_pages=source_pages),
         sql=sql_link("kpis", goal_no=goal_no, version_id=version),
         csv=csv_link("kpis", goal_no=goal_no, version_id=version),
