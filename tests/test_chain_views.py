@@ -126,3 +126,33 @@ def test_the_first_and_latest_versions_of_a_goal_mark_their_one_revision_plainly
     assert badges(latest, "来訪者数") == ["指標の変更"]
     assert "次の改訂" not in latest
     assert "二回目の改訂からこの版への改訂では、この基本目標に 1 件の変更点 があり" in text(client.get("/goals/1?v=4"))
+
+
+def cite(client, path: str) -> str:
+    return re.search(r"出典：[^<]*", client.get(path).get_data(as_text=True)).group(0)
+
+
+def test_a_citation_names_the_documents_its_rows_come_from(client, chain_build):
+    ids = kpi_ids(chain_build.db, "一時預かりを利用した延べ児童数")
+    # version 2 is read from document 1's 変更後; version 4 from document 3's
+    assert (
+        cite(client, f"/kpis/{ids[1]}")
+        == "出典：砂川市「一回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+    )
+    assert (
+        cite(client, f"/kpis/{ids[3]}")
+        == "出典：砂川市「三回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+    )
+    # version 3's goal page shows rows of document 2 only (its 変更後, and the parts only its 変更前 shows)
+    assert cite(client, "/goals/1?v=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    # the list of every change cites every document with its own pages
+    assert cite(client, "/changes/") == (
+        "出典：砂川市「一回目の新旧対照表」（資料1ページ）、「二回目の新旧対照表」（資料1ページ）、"
+        "「三回目の新旧対照表」（資料1ページ）を加工して作成（計画書3ページ）"
+    )
+    assert cite(client, "/changes/?rev=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    # a page of no rows names them all
+    assert cite(client, "/glossary") == (
+        "出典：砂川市「一回目の新旧対照表」、「二回目の新旧対照表」、「三回目の新旧対照表」を加工して作成"
+    )
+    assert "第２期砂川市" not in cite(client, "/")  # the package's one source is not these documents

@@ -16,7 +16,7 @@ def index():
     return render_template(
         "goals/index.html",
         goals=goals,
-        cite=citation(plan_pages=[g["plan_page"] for g in goals]),
+        cite=citation(plan_pages=[g["plan_page"] for g in goals], documents=[g["document_id"] for g in goals]),
         sql=sql_link("goals"),
         csv=csv_link("goals"),
     )
@@ -72,7 +72,7 @@ def goal(goal_no: int):
         tree.append({"measure": top, "children": children})
     goals = [x for x in d.table("goals") if x["version_id"] == version]
     pages = {g["plan_page"]} | {m["plan_page"] for m in measures} | {o["plan_page"] for o in omissions}
-    source_pages = {g["source_page"]} | {m["source_page"] for m in measures}
+    source_pages = {(g["document_id"], g["source_page"])} | {(m["document_id"], m["source_page"]) for m in measures}
     # the same list /changes/?goal=N shows: every change of the goal, a KPI that follows its project included
     changes = [c for c in d.table("changes") if c["goal_no"] == goal_no]
     return render_template(

@@ -94,7 +94,9 @@ def index():
         groups=groups,
         version=version,
         versions=d.table("versions"),
-        cite=citation(plan_pages=[k["plan_page"] for k in rows], source_pages=[k["source_page"] for k in rows]),
+        cite=citation(
+            plan_pages=[k["plan_page"] for k in rows], source_pages=[(k["document_id"], k["source_page"]) for k in rows]
+        ),
         sql=sql_link("kpis", version_id=version),
         csv=csv_link("kpis", version_id=version),
     )
@@ -190,7 +192,7 @@ def kpi(kpi_id: int):
         history=steps,
         removed=removed,
         history_chart=chart.kpi_chart(history_title, history_rows, f"history-{k['id']}") if history_rows else None,
-        cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
+        cite=citation(plan_pages=[k["plan_page"]], source_pages=[(k["document_id"], k["source_page"])]),
         sql=f"/data/strategy/kpis/{k['id']}",
         csv=csv_link("kpis", id=k["id"]),
     )

@@ -36,7 +36,7 @@ def index():
         total=len(d.rows["changes"]),
         versions=d.table("versions"),
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
-        cite=citation(source_pages=[p["page_no"] for p in d.table("source_pages")]),
+        cite=citation(source_pages=[(p["document_id"], p["page_no"]) for p in d.table("source_pages")]),
         sql=sql_link("versions"),
         csv=csv_link("versions"),
     )
