@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from portal import paths
+from portal.pipeline.build import build
+
 from . import test_chain_pages
+from .chain import MANIFEST
+from .layout import document, page, write
 from .test_chain_pages import kpi_ids, text
 
 # the chain build and its test client (module-scoped fixtures, built once for this file too)
@@ -156,3 +163,73 @@ def test_a_citation_names_the_documents_its_rows_come_from(client, chain_build):
         "出典：砂川市「一回目の新旧対照表」、「二回目の新旧対照表」、「三回目の新旧対照表」を加工して作成"
     )
     assert "第２期砂川市" not in cite(client, "/")  # the package's one source is not these documents
+
+
+# 策定の経過 told over three revisions: each adds a dated paragraph, the second also rewords the first one
+HEAD = ["計画書２ページ ", "Ⅰ．基本的な考え方 ", "１．策定の経過 "]
+FIRST = "令和２年３月、本市は総合戦略を策定しました。 "
+REWORDED = "令和２年３月、本市は第２期の総合戦略を策定しました。 "
+ADDED = [
+    "令和３年３月、本市は総合戦略を改訂しました。 ",
+    "令和４年３月、本市は再び総合戦略を改訂しました。 ",
+    "令和５年３月、本市は三たび総合戦略を改訂しました。 ",
+]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    root = tmp_path_factory.mktemp("history")
+    sources = root / "datapackage" / "sources"
+    sources.mkdir(parents=True)
+    told = [[FIRST], [FIRST, ADDED[0]], [REWORDED, ADDED[0], ADDED[1]], [REWORDED, *ADDED]]
+    reasons = [["経過を追記 "]], [["経過を追記し、文言を整理 "]], [["経過を追記 "]]
+    for k in range(3):
+        write(sources, document(page(HEAD + told[k], HEAD + told[k + 1], reasons[k])), f"rev{k + 1}.txt")
+    (sources / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(paths, "MANIFEST", sources / "manifest.yaml")
+        done = build(None, root / "db" / "strategy.db", root / "datapackage")
+    from portal.web import create_app
+
+    return create_app({"DB": done.db, "DOWNLOADS": done.downloads, "TESTING": True}).test_client()
+
+
+def test_about_tells_the_latest_text_with_what_each_revision_added(history):
+    html = history.get("/about").get_data(as_text=True)
+    timeline = html[html.index('id="timeline"') : html.index('id="history-text"')]
+    marks = re.findall(r"（(令和.年３月)）(?:<span class=\"badge badge-change\">([^<]+)</span>)?", timeline)
+    assert marks == [
+        ("令和２年３月", ""),
+        ("令和３年３月", "一回目の改訂で追記"),
+        ("令和４年３月", "二回目の改訂で追記"),
+        ("令和５年３月", "三回目の改訂で追記"),
+    ]
+    body = html[html.index('id="history-text"') :]
+    body = body[: body.index('id="source"')]
+    latest = body[body.index('id="history-4"') :]
+    paragraphs = [re.sub(r"<[^>]+>", "", p) for p in re.findall(r"<p>(.*?)</p>", latest, re.S)][:4]
+    assert [p.split("。")[0] + "。" for p in paragraphs] == [t.strip() for t in (REWORDED, *ADDED)]
+    assert paragraphs[0].endswith("二回目の改訂で文言の修正（変更点 2 を見る）")
+    assert [p.split("。", 1)[1] for p in paragraphs[1:]] == [
+        " 一回目の改訂で文の追加（変更点 1 を見る）",
+        " 二回目の改訂で文の追加（変更点 3 を見る）",
+        " 三回目の改訂で文の追加（変更点 4 を見る）",
+    ]
+    # the older versions' text is one link away, where search results of those versions land
+    for v in (1, 2, 3):
+        assert f'id="history-{v}" href="/data/strategy/texts?kind=paragraph&amp;version_id={v}"' in body
+    assert "変更前" not in body and "変更後" not in body
+
+
+def test_about_names_every_document_and_its_pages(history):
+    page_ = text(history.get("/about"))
+    assert "次の 3 つの新旧対照表から作っています" in page_
+    assert "「二回目の新旧対照表」：一回目の改訂 → 二回目の改訂" in page_
+    assert "資料 資料のページ 計画書のページ 一回目の新旧対照表 1 2 二回目の新旧対照表 1 2" in page_
+    assert "資料４" not in page_  # the one-document wording is not used
+
+
+def test_about_of_a_chain_without_the_history_chapter(client):
+    r = client.get("/about")
+    assert r.status_code == 200
+    assert "として省略されています" not in text(r)  # no omitted chapter to name
