@@ -75,7 +75,8 @@ def about():
         meta=package_meta(),
         pages=d.table("source_pages"),
         cite=citation(
-            plan_pages=[t["plan_page"] for t in texts], source_pages=[(t["document_id"], t["source_page"]) for t in texts]
+            plan_pages=[t["plan_page"] for t in texts],
+            source_pages=[(t["document_id"], t["source_page"]) for t in texts],
         ),
         sql=sql_link("events"),
         csv=csv_link("events"),
