@@ -233,3 +233,8 @@ def test_about_of_a_chain_without_the_history_chapter(client):
     r = client.get("/about")
     assert r.status_code == 200
     assert "として省略されています" not in text(r)  # no omitted chapter to name
+
+
+def test_the_version_switch_of_four_versions_wraps_rather_than_squeezing(client):
+    # four pills do not fit a 390 px line side by side; the class lets them wrap (two versions keep one line)
+    assert '<nav class="version-switch version-switch-many"' in client.get("/goals/1?v=2").get_data(as_text=True)
