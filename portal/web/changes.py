@@ -71,7 +71,9 @@ def index():
         revisions=revisions,
         group_keys=list(GROUPS),
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
-        cite=citation(plan_pages=[c["plan_page"] for c in rows], source_pages=[c["source_page"] for c in rows]),
+        cite=citation(
+            plan_pages=[c["plan_page"] for c in rows], source_pages=[(c["document_id"], c["source_page"]) for c in rows]
+        ),
         sql=sql_link("changes", **filters, change_type__in=",".join(in_group) if in_group else None),
         csv=csv_link("changes", **{**filters, "change_type": in_group or kind}),
     )
@@ -92,7 +94,7 @@ def change(change_id: int):
         it=item(d, c),
         family=[item(d, x) for x in family],
         same_reason=[item(d, x) for x in same_reason],
-        cite=citation(plan_pages=[c["plan_page"]], source_pages=[c["source_page"]]),
+        cite=citation(plan_pages=[c["plan_page"]], source_pages=[(c["document_id"], c["source_page"])]),
         sql=f"/data/strategy/changes/{c['id']}",
         csv=csv_link("changes", id=c["id"]),
     )
@@ -123,7 +125,7 @@ def entry_text(c: dict, goal_label: str | None) -> str:
     if c["after_text"]:
         parts.append(f"変更後：{c['after_text']}")
     parts.append(f"変更理由：{c['reason']}")
-    parts.append(citation(plan_pages=[c["plan_page"]], source_pages=[c["source_page"]]))
+    parts.append(citation(plan_pages=[c["plan_page"]], source_pages=[(c["document_id"], c["source_page"])]))
     return "\n".join(parts)
 
 

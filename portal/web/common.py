@@ -63,15 +63,39 @@ def csv_link(table: str, **filters) -> str:
     return f"/downloads/rows/{table}.excel.csv?{urlencode(params, doseq=True)}"
 
 
-def citation(plan_pages=(), source_pages=()) -> str:
-    """「出典：砂川市「…」（資料Nページ、計画書Nページ）を加工して作成」."""
-    name = package_meta()["source"]["name"]
-    where = []
-    sp = sorted({p for p in source_pages if p})
+def citation(plan_pages=(), source_pages=(), documents=()) -> str:
+    """「出典：砂川市「…」（資料Nページ、計画書Nページ）を加工して作成」.
+
+    A source page is a page number, or a (document_id, page number) pair when
+    the row it comes from says which document it was read from; `documents`
+    adds documents a page shows rows of without pages.  With one 新旧対照表
+    the source is named as in the package (tables.yaml `package.source`);
+    with several, each document the rows come from is named by its title
+    with its own pages, and a page showing no rows names them all.
+    """
+    docs = data().rows["documents"]
+    pages_of: dict[int | None, set[int]] = {}
+    for p in source_pages:
+        doc, page = p if isinstance(p, tuple) else (None, p)
+        if page:
+            pages_of.setdefault(doc if len(docs) > 1 else None, set()).add(page)
     pp = sorted({p for p in plan_pages if p})
-    if sp:
-        where.append("資料" + "・".join(str(p) for p in sp) + "ページ")
-    if pp:
-        where.append("計画書" + "・".join(str(p) for p in pp) + "ページ")
-    place = f"（{'、'.join(where)}）" if where else ""
-    return f"出典：砂川市「{name}」{place}を加工して作成"
+    plan = "計画書" + "・".join(str(p) for p in pp) + "ページ" if pp else None
+
+    def place(where: list[str]) -> str:
+        return f"（{'、'.join(where)}）" if where else ""
+
+    def pages(doc: int | None) -> list[str]:
+        sp = sorted(pages_of.get(doc, ()))
+        return ["資料" + "・".join(str(p) for p in sp) + "ページ"] if sp else []
+
+    if len(docs) <= 1:
+        name = package_meta()["source"]["name"]
+        return f"出典：砂川市「{name}」{place(pages(None) + ([plan] if plan else []))}を加工して作成"
+    named = sorted({*documents, *(k for k in pages_of if k is not None)}) or sorted(docs)
+    if len(named) == 1 and None not in pages_of:
+        return f"出典：砂川市「{docs[named[0]]['title']}」{place(pages(named[0]) + ([plan] if plan else []))}を加工して作成"
+    sources = "、".join(f"「{docs[i]['title']}」{place(pages(i))}" for i in named)
+    if None in pages_of:  # pages given without their document follow the names, with the plan's pages
+        return f"出典：砂川市{sources}{place(pages(None) + ([plan] if plan else []))}を加工して作成"
+    return f"出典：砂川市{sources}を加工して作成{place([plan] if plan else [])}"

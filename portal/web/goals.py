@@ -16,7 +16,7 @@ def index():
     return render_template(
         "goals/index.html",
         goals=goals,
-        cite=citation(plan_pages=[g["plan_page"] for g in goals]),
+        cite=citation(plan_pages=[g["plan_page"] for g in goals], documents=[g["document_id"] for g in goals]),
         sql=sql_link("goals"),
         csv=csv_link("goals"),
     )
@@ -29,10 +29,17 @@ def goal(goal_no: int):
     g = next((x for x in d.table("goals") if x["goal_no"] == goal_no and x["version_id"] == version), None)
     if g is None:
         abort(404)
-    side = "before" if version == 1 else "after"
+    # the revisions around the version shown: the one that made it (none for the first) and the next (none for
+    # the latest).  A row is marked with the changes that made it and those that change it next; on a version
+    # between two revisions the latter say so (「次の改訂で」), so the two kinds of mark are told apart
+    order = sorted(d.table("versions"), key=lambda v: v["seq"])
+    at = [v["id"] for v in order].index(version)
+    previous, following = (order[at - 1] if at else None), (order[at + 1] if at + 1 < len(order) else None)
+    between = previous is not None and following is not None
 
     def marks(table: str, row_id: int) -> list[dict]:
-        return d.changes_for(table, side, row_id)
+        coming = d.changes_for(table, "before", row_id)
+        return d.changes_for(table, "after", row_id) + ([{**c, "next": True} for c in coming] if between else coming)
 
     in_goal = lambda r: r["version_id"] == version and r["goal_no"] == goal_no  # noqa: E731
     directions = [t for t in d.table("texts") if t["kind"] == "direction" and in_goal(t)]
@@ -65,7 +72,7 @@ def goal(goal_no: int):
         tree.append({"measure": top, "children": children})
     goals = [x for x in d.table("goals") if x["version_id"] == version]
     pages = {g["plan_page"]} | {m["plan_page"] for m in measures} | {o["plan_page"] for o in omissions}
-    source_pages = {g["source_page"]} | {m["source_page"] for m in measures}
+    source_pages = {(g["document_id"], g["source_page"])} | {(m["document_id"], m["source_page"]) for m in measures}
     # the same list /changes/?goal=N shows: every change of the goal, a KPI that follows its project included
     changes = [c for c in d.table("changes") if c["goal_no"] == goal_no]
     return render_template(
@@ -80,6 +87,10 @@ def goal(goal_no: int):
         tree=tree,
         marks=marks,
         changes=changes,
+        previous=previous,
+        following=following,
+        made=[c for c in changes if c["to_version_id"] == version],
+        coming=[c for c in changes if c["from_version_id"] == version],
         cite=citation(plan_pages=pages, source_pages=source_pages),
         sql=sql_link("kpis", goal_no=goal_no, version_id=version),
         csv=csv_link("kpis", goal_no=goal_no, version_id=version),

@@ -12,36 +12,60 @@ from .store import Data
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
-SAME_FIELDS = (
-    "name",
-    "baseline_text",
-    "baseline_unit",
-    "baseline_year",
-    "baseline_each_year",
-    "target_text",
-    "target_unit",
-    "target_year",
-    "target_each_year",
-    "note",
-)
+#: what a revision did to an indicator, from kpi_comparison.status, seen from the side the page's row is on:
+#: (state, label) when the row is the older side (the revision after its version), and when it is the newer side
+TREATMENT = {
+    "unchanged": (("unchanged", "変更なし"), ("unchanged", "変更なし")),
+    "target_raised": (("changed", "変更あり"), ("changed", "変更あり")),
+    "target_lowered": (("changed", "変更あり"), ("changed", "変更あり")),
+    "target_changed": (("changed", "変更あり"), ("changed", "変更あり")),
+    "baseline_or_year_changed": (("changed", "変更あり"), ("changed", "変更あり")),
+    "renamed": (("changed", "変更あり"), ("changed", "変更あり")),
+    "added": (None, ("added", "追加")),
+    "added_not_set": (None, ("not_set", "設定しない")),
+    "removed": (("removed", "削除"), None),
+    "removed_not_set": (("not_set", "設定なし"), None),
+    # an indicator that gives way to 「設定しない」 is removed; the 「設定しない」 row is no indicator
+    "changed_to_not_set": (("removed", "削除"), ("not_set", "設定しない")),
+    "set_from_not_set": (("not_set", "設定なし"), ("added", "追加")),
+}
+
+
+def treatments(d: Data, kpi: dict) -> list[dict]:
+    """What each revision around the KPI's version did to it, oldest revision first: the revision that made the
+    version (none for the first version) and the one after it (none for the latest).
+
+    Read from kpi_comparison (one row per indicator and revision), so the pages and the comparison table
+    tell the same story.  Each has the state and its label, the counterpart in the other version (when the
+    indicator is in both), whether its project was renamed, the change that explains it, and the two versions.
+    """
+    out = []
+    for r in d.table("kpi_comparison"):
+        side = 0 if r["before_kpi_id"] == kpi["id"] else 1 if r["after_kpi_id"] == kpi["id"] else None
+        if side is None:
+            continue
+        state, label = TREATMENT[r["status"]][side]
+        before, after = d.get("kpis", r["before_kpi_id"]), d.get("kpis", r["after_kpi_id"])
+        both = before is not None and after is not None and state in ("unchanged", "changed")
+        out.append(
+            {
+                "state": state,
+                "label": label,
+                "other": (after if side == 0 else before) if both else None,
+                "pair": [before, after] if both else [],
+                "moved": both and before["project_name"] != after["project_name"],
+                "change": d.get("changes", r["change_id"]) if state in ("changed", "added", "removed") else None,
+                "old": d.get("versions", r["from_version_id"]),
+                "new": d.get("versions", r["to_version_id"]),
+            }
+        )
+    return sorted(out, key=lambda t: t["old"]["seq"])
 
 
 def lineage(d: Data, kpi: dict) -> dict:
-    """How a KPI fares in the revision: unchanged, changed, added or removed, with its counterpart."""
-    if kpi["version_id"] == 1:
-        successor = next((k for k in d.table("kpis") if k["previous_id"] == kpi["id"]), None)
-        if successor is None:
-            if kpi["status"] != "set":
-                return {"state": "not_set", "label": "設定なし", "other": None}
-            change = next((c for c in d.changes_for("kpis", "before", kpi["id"])), None)
-            return {"state": "removed", "label": "削除", "other": None, "change": change}
-        return _compare(kpi, successor, successor)
-    if kpi["previous_id"] is None:
-        if kpi["status"] != "set":
-            return {"state": "not_set", "label": "設定しない", "other": None}
-        change = next((c for c in d.changes_for("kpis", "after", kpi["id"])), None)
-        return {"state": "added", "label": "追加", "other": None, "change": change}
-    return _compare(d.get("kpis", kpi["previous_id"]), kpi, d.get("kpis", kpi["previous_id"]))
+    """How a KPI fares in its revision: the one that made its version, or for the first version the one after."""
+    ts = treatments(d, kpi)
+    return ts[0] if len(ts) == 1 or ts[0]["new"]["id"] == kpi["version_id"] else ts[-1]
 
 
 def history(d: Data, kpi: dict) -> tuple[list[dict], dict | None]:
@@ -58,17 +82,6 @@ def history(d: Data, kpi: dict) -> tuple[list[dict], dict | None]:
     return steps, d.get("changes", removed) if removed else None
 
 
-def _compare(old: dict, new: dict, other: dict) -> dict:
-    same = all(old[f] == new[f] for f in SAME_FIELDS)
-    moved = old["project_name"] != new["project_name"]
-    return {
-        "state": "unchanged" if same else "changed",
-        "label": "変更なし" if same else "変更あり",
-        "other": other,
-        "moved": moved,
-    }
-
-
 @bp.get("/")
 def index():
     d = data()
@@ -81,7 +94,9 @@ def index():
         groups=groups,
         version=version,
         versions=d.table("versions"),
-        cite=citation(plan_pages=[k["plan_page"] for k in rows], source_pages=[k["source_page"] for k in rows]),
+        cite=citation(
+            plan_pages=[k["plan_page"] for k in rows], source_pages=[(k["document_id"], k["source_page"]) for k in rows]
+        ),
         sql=sql_link("kpis", version_id=version),
         csv=csv_link("kpis", version_id=version),
     )
@@ -138,11 +153,12 @@ def table_files(table: str) -> list[dict]:
 
 @bp.get("/<int:kpi_id>")
 def kpi(kpi_id: int):
-    """One KPI: its values in words, as a chart and as a table, its ※ notes, and how the revision treated it.
+    """One KPI: its values in words, as a chart and as a table, its ※ notes, and how the revisions treated it.
 
-    The counterpart in the other version is found once (lineage) and used both
-    for the 「改訂での扱い」 table and, when its target differs, for the chart
-    and the table, which then show both targets under each version's label.
+    The revisions around the KPI's version (treatments: the one that made it and
+    the one after) each give a 「改訂での扱い」 paragraph and table; the counterpart
+    of the main one (lineage) is also drawn in the chart and the values table
+    when its target differs, both targets under each version's label.
     """
     d = data()
     k = d.get("kpis", kpi_id)
@@ -150,13 +166,10 @@ def kpi(kpi_id: int):
         abort(404)
     goal = next(g for g in d.table("goals") if g["version_id"] == k["version_id"] and g["goal_no"] == k["goal_no"])
     project = d.get("projects", k["project_id"]) if k["project_id"] else None
+    treated = treatments(d, k)
     life = lineage(d, k)
     versions = {v["id"]: v for v in d.table("versions")}
-    other_version = next(v for v in sorted(versions.values(), key=lambda v: v["seq"]) if v["id"] != k["version_id"])
-    side = "before" if versions[k["version_id"]]["seq"] < other_version["seq"] else "after"
-    change = life.get("change") or next(iter(d.changes_for("kpis", side, k["id"])), None)
     rows = chart.values(k, versions, life["other"]) if k["status"] == "set" else []
-    pair = sorted(filter(None, (k, life["other"])), key=lambda r: versions[r["version_id"]]["seq"])
     title = f"{k['name']}の{chart.BASELINE}と{chart.TARGET}"
     steps, removed = history(d, k)
     history_title = f"{k['name']}の{chart.TARGET}の移り変わり"
@@ -166,11 +179,8 @@ def kpi(kpi_id: int):
         kpi=k,
         goal=goal,
         project=project,
-        life=life,
-        change=change,
+        treated=treated,
         version=versions[k["version_id"]],
-        other_version=other_version,
-        pair=pair,
         versions=versions,
         rows=rows,
         notes=chart.notes(k),
@@ -182,7 +192,7 @@ def kpi(kpi_id: int):
         history=steps,
         removed=removed,
         history_chart=chart.kpi_chart(history_title, history_rows, f"history-{k['id']}") if history_rows else None,
-        cite=citation(plan_pages=[k["plan_page"]], source_pages=[k["source_page"]]),
+        cite=citation(plan_pages=[k["plan_page"]], source_pages=[(k["document_id"], k["source_page"])]),
         sql=f"/data/strategy/kpis/{k['id']}",
         csv=csv_link("kpis", id=k["id"]),
     )

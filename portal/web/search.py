@@ -1,9 +1,10 @@
 """検索 /search?q=: what the bigram index finds, arranged for someone asking "what changed about …?".
 
 The index (portal.search) has one row per row of each table, and the plan's
-tables hold both versions, so an entry that did not change is found twice.
-Here the two rows of such an entry become one hit, marked as being in both
-versions; an entry found in one version only says which.  Changes and their
+tables hold every version, so an entry that did not change is found once per
+version.  Here the rows of such an entry (each continuing the one before it,
+reading the same) become one hit, marked with the versions it is in; an entry
+found in one version only says which.  Changes and their
 reasons come first, then the plan itself.  Every occurrence of every term
 is marked where it was found, the same way the index matched it.
 """
@@ -53,7 +54,7 @@ assert set(ORDER) == set(SEARCHABLE), "every searchable table has its place on t
 
 @dataclass
 class Hit:
-    """One entry found: a row (the 変更後 one when both versions have it), and the versions it stands for."""
+    """One entry found: a row (the newest when several versions have it), and the versions it stands for."""
 
     row: dict
     versions: tuple[int, ...] = ()
@@ -61,7 +62,7 @@ class Hit:
     order: tuple = ()
 
     def href(self, table: str) -> str:
-        """The page that shows the entry: of the 変更後 when the entry is in both versions."""
+        """The page that shows the entry: of its newest version when it is in several."""
         r = self.row
         if table in ("changes", "reasons"):
             return f"/changes/{r['id'] if table == 'changes' else self.changes[0]['id']}"
@@ -124,43 +125,54 @@ def same_entry(table: str, a: dict, b: dict) -> bool:
 
 
 def source_order(row: dict) -> tuple:
-    """Where a row is in the document: its page, then its line (the 変更前 column is read before the 変更後)."""
-    return (row.get("source_page") or 0, row.get("source_line_start") or row.get("source_line") or 0, row["id"])
+    """Where a row is in the documents: its document, page, then line (the 変更前 column is read before the 変更後)."""
+    return (
+        row.get("document_id") or 0,
+        row.get("source_page") or 0,
+        row.get("source_line_start") or row.get("source_line") or 0,
+        row["id"],
+    )
 
 
 def plan_hits(d: Data, table: str, ids: list[int]) -> list[Hit]:
-    """Hits of a table of the plan: linked rows that read the same in both versions are one hit.
+    """Hits of a table of the plan: linked rows that read the same in consecutive versions are one hit.
 
-    Entries found in one version only come first (those are what the
-    revision added, removed or reworded), then entries found in both, each
-    group in the order of the document; the 変更前 and 変更後 rows of a
-    reworded entry stand next to each other.
+    Entries found in one version only come first (those are what a revision
+    added, removed or reworded), then entries found in several, each group in
+    the order of the documents; the rows before and after a rewording stand
+    next to each other.  A hit carries every change that touches one of its rows.
     """
     rows = [d.get(table, i) for i in ids]
     found = set(ids)
-    # 変更前 row id → its 変更後 row, for the pairs that are one entry
-    pairs = {
+    # row id → the found row that continues it and reads the same (one entry)
+    successor = {
         r["previous_id"]: r
         for r in rows
         if r["previous_id"] in found and same_entry(table, r, d.get(table, r["previous_id"]))
     }
-    paired = {r["id"] for r in pairs.values()}
+    continued = {r["id"] for r in successor.values()}
     hits = []
-    for r in rows:
-        if r["id"] in pairs:
-            continue  # one entry with its 変更後 row
-        members = [d.get(table, r["previous_id"]), r] if r["id"] in paired else [r]
+    for head in rows:
+        if head["id"] in continued:
+            continue  # part of the entry of an older row
+        members = [head]
+        while members[-1]["id"] in successor:
+            members.append(successor[members[-1]["id"]])
+        changes = {
+            c["id"]: c for m in members for side in ("after", "before") for c in d.changes_for(table, side, m["id"])
+        }
+        r = members[-1]
         hits.append(
             Hit(
                 row=r,
                 versions=tuple(m["version_id"] for m in members),
-                changes=[
-                    c
-                    for m in members
-                    for c in d.changes_for(table, "before" if m["version_id"] == 1 else "after", m["id"])
-                ],
-                # a reworded entry's two rows stand together, at the place of its 変更前 row
-                order=(len(members) > 1, source_order(d.get(table, r["previous_id"]) or r), r["version_id"]),
+                changes=list(changes.values()),
+                # a reworded entry's rows stand together, at the place of its oldest row
+                order=(
+                    len(members) > 1,
+                    source_order(d.get(table, head["previous_id"]) or head),
+                    r["version_id"],
+                ),
             )
         )
     return sorted(hits, key=lambda h: h.order)
@@ -184,6 +196,30 @@ def find(conn, d: Data, q: str) -> list[Section]:
             hits = [Hit(row=d.get(table, i)) for i in ids]
         sections.append(Section(table=table, title=schema_table(table).title, hits=hits, rows=len(ids), query=q))
     return sections
+
+
+def every_version_label(versions: list[dict]) -> str:
+    """How a hit in every version is marked: 「変更前・変更後とも」 with one 新旧対照表."""
+    if len(versions) == 2:
+        return "・".join(v["column_label"] for v in versions) + "とも"
+    return "すべての版とも"
+
+
+def version_tagger(versions: list[dict]):
+    """The words that say which versions a hit is in: one version's name, the first and last of a run of
+    consecutive versions, or 「…とも」 for all of them."""
+    label = {v["id"]: v["label"] for v in versions}
+    every = every_version_label(versions)
+
+    def tag(hit: Hit) -> str:
+        vs = hit.versions
+        if len(vs) == len(versions):
+            return every
+        if len(vs) == 1:
+            return label[vs[0]]
+        return f"{label[vs[0]]}{'・' if len(vs) == 2 else '～'}{label[vs[-1]]}"
+
+    return tag
 
 
 def total(sections: list[Section]) -> int:
@@ -257,9 +293,11 @@ def search():
         hint_each=len(words) > 1,
         limit=LIMIT,
         highlight=highlighter(words[:MAX_TERMS]),
-        version_label={v["id"]: v["label"] for v in versions},
-        column_label={v["id"]: v["column_label"] for v in versions},
-        both_label="・".join(v["column_label"] for v in versions) + "とも",
+        version_tag=version_tagger(versions),
+        # a change's two sides: 変更前 / 変更後 with one 新旧対照表, else the versions' own names
+        side_label={v["id"]: v["column_label"] if len(versions) == 2 else v["label"] for v in versions},
+        both_label=every_version_label(versions),
+        two_versions=len(versions) == 2,
         cite=citation(),
         sql="/data/strategy",
         csv=None,
