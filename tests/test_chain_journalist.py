@@ -35,6 +35,9 @@ def test_the_comparison_is_per_revision_latest_first(client):  # noqa: F811
     assert "目標値 ＋10人" in text(client.get("/kpis/compare?rev=2&status=target_raised"))
     removed = client.get("/kpis/compare?rev=3&status=removed").get_data(as_text=True)
     assert "相談件数" in removed and "あおぞら窓口事業" in removed
+    # the citation names the documents the compared rows were read from, each with its pages
+    cite = re.search(r'<p class="cite">(.*?)</p>', first, re.S).group(1)
+    assert "一回目の新旧対照表" in cite and "三回目の新旧対照表" not in cite
     assert client.get("/kpis/compare?rev=1").status_code == 400
     assert client.get("/kpis/compare?rev=9").status_code == 400
 

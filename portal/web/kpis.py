@@ -139,7 +139,7 @@ def compare():
         files=files,
         cite=citation(
             plan_pages=[k["plan_page"] for r in sides for k in (r["before"], r["after"]) if k],
-            source_pages=[k["source_page"] for r in sides for k in (r["before"], r["after"]) if k],
+            source_pages=[(k["document_id"], k["source_page"]) for r in sides for k in (r["before"], r["after"]) if k],
         ),
         sql=sql_link("kpi_comparison", **filters),
         csv=csv_link("kpi_comparison", **filters),
