@@ -7,26 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .source import Line
+from .source import Line, Spanning
 from .values import Amount, Period
 
 SECTION_SEP = " ＞ "
 
 
 @dataclass
-class Element:
+class Element(Spanning):
     """What every part of the plan carries: where it stands in the source and in the plan."""
 
     lines: list[Line]
     section: str
-
-    @property
-    def first_line(self) -> int:
-        return self.lines[0].no
-
-    @property
-    def last_line(self) -> int:
-        return self.lines[-1].no
 
     @property
     def page_no(self) -> int:

@@ -64,8 +64,22 @@ class Line:
         return compact(self.text)
 
 
+class Spanning:
+    """Something read from source lines (`self.lines`): its first and last line numbers."""
+
+    lines: list[Line]
+
+    @property
+    def first_line(self) -> int:
+        return self.lines[0].no
+
+    @property
+    def last_line(self) -> int:
+        return self.lines[-1].no
+
+
 @dataclass
-class Reason:
+class Reason(Spanning):
     """A block of the 変更理由 column."""
 
     page_no: int
@@ -85,14 +99,6 @@ class Reason:
     @property
     def text(self) -> str:
         return "\n".join(self.points)
-
-    @property
-    def first_line(self) -> int:
-        return self.lines[0].no
-
-    @property
-    def last_line(self) -> int:
-        return self.lines[-1].no
 
 
 @dataclass
