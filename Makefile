@@ -10,7 +10,8 @@ PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-SOURCE := datapackage/sources/sunagawa-strategy2-revision-comparison-table.txt
+# the sources manifest and every document it may list
+SOURCES := datapackage/sources/manifest.yaml $(wildcard datapackage/sources/*.txt)
 DB     := db/strategy.db
 PIPELINE := $(wildcard portal/pipeline/*.py portal/pipeline/*.yaml)
 
@@ -27,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-$(DB): $(STAMP) $(SOURCE) $(PIPELINE)
+$(DB): $(STAMP) $(SOURCES) $(PIPELINE)
 	$(BIN)/portal build
 
 build: $(STAMP)

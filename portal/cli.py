@@ -11,6 +11,15 @@ from . import paths
 from .pipeline.errors import BuildError, SourceError
 
 
+def database_path(value: Path) -> Path:
+    """--db: any folder, but the file is strategy.db (its name is the database's name under /data/)."""
+    if Path(value).name != paths.DB.name:
+        raise click.BadParameter(
+            f"ファイル名は {paths.DB.name} にしてください（/data/ でのデータベース名になります）。フォルダは自由です：{value}"
+        )
+    return Path(value)
+
+
 @click.group(help="砂川市 総合戦略オープンデータポータル — データの構築と公開。")
 def main() -> None:
     pass
@@ -30,6 +39,7 @@ def main() -> None:
 @click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=lambda ctx, param, value: database_path(value),
     default=paths.DB,
     show_default=True,
     help="作成する SQLite データベース",
@@ -69,6 +79,7 @@ def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
 @click.option(
     "--db",
     type=click.Path(path_type=Path, dir_okay=False),
+    callback=lambda ctx, param, value: database_path(value),
     default=paths.DB,
     show_default=True,
     help="公開する SQLite データベース",

@@ -186,7 +186,7 @@ def test_missing_source_file_is_a_clear_error(tmp_path):
             "--source",
             str(tmp_path / "none.txt"),
             "--db",
-            str(tmp_path / "x.db"),
+            str(tmp_path / "strategy.db"),
             "--package",
             str(tmp_path / "pkg"),
         ],
@@ -296,7 +296,7 @@ def test_an_unreadable_source_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     source = tmp_path / "file" / "source.txt"
     result = portal_build(
-        "--source", str(source), "--db", str(tmp_path / "db" / "x.db"), "--package", str(tmp_path / "pkg")
+        "--source", str(source), "--db", str(tmp_path / "db" / "strategy.db"), "--package", str(tmp_path / "pkg")
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"エラー: {source}: 読めません（Not a directory）"), result.stderr
@@ -387,3 +387,11 @@ def test_two_builds_do_not_interleave(project):
     assert proc.returncode == 0
     assert err.startswith("ほかのビルドが終わるのを待っています"), err
     assert os.readlink(db.parent / "current") != served
+
+
+@pytest.mark.parametrize("command", ["build", "serve"])
+def test_a_database_not_named_strategy_db_is_refused_at_once(tmp_path, command):
+    result = CliRunner().invoke(main, [command, "--db", str(tmp_path / "chain.db")])
+    assert result.exit_code == 2
+    assert "ファイル名は strategy.db にしてください" in result.output
+    assert not (tmp_path / "chain.db").exists()

@@ -110,3 +110,68 @@ def test_an_indicator_a_document_does_not_show_is_not_called_removed(tmp_path):
         (2, "保育士の研修受講率", "not_shown_after", None),
         (2, "相談件数", "not_shown_after", None),
     ]
+
+
+def test_a_not_set_row_both_documents_show_is_one_row_that_continues(tmp_path):
+    """A project whose cell says 「設定しない」 in document 1's 変更後 and document 2's 変更前 is one row of version 2."""
+    from portal.pipeline.build import build
+
+    from .layout import GOAL_HEAD, PROJECT_A, PROJECT_B, PROJECT_NEW, RELATED, document, page, write
+
+    v1 = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
+    v2 = GOAL_HEAD + PROJECT_A + PROJECT_B + PROJECT_NEW + RELATED
+    v3 = [x.replace("１５０人", "１６０人") for x in v2]
+    one = write(tmp_path, document(page(v1, v2, [["新規事業の追加 "]])), "1.txt")
+    two = write(tmp_path, document(page(v2, v3, [["指標の見直し "]])), "2.txt")
+    result = build([one, two], tmp_path / "db" / "strategy.db", tmp_path / "package")
+    conn = sqlite3.connect(result.db)
+    not_set = conn.execute(
+        "select id, version_id, previous_id from kpis where status = 'not_set' order by id"
+    ).fetchall()
+    assert [(v, p is not None) for _, v, p in not_set] == [(2, False), (3, True)]
+    assert not_set[1][2] == not_set[0][0]
+    rows = conn.execute("select from_version_id, status from kpi_comparison where name is null order by id").fetchall()
+    assert rows == [(1, "added_not_set"), (2, "unchanged")]
+
+
+def test_the_pages_of_indicators_a_document_does_not_show(tmp_path):
+    """An indicator on one side only, with no change, has a page that says its other version's document leaves it out."""
+    from portal.pipeline.build import build
+    from portal.web import create_app
+
+    from .layout import GOAL_HEAD, PROJECT_A, PROJECT_B, RELATED, document, page, write
+
+    full = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
+    omitted = GOAL_HEAD[: GOAL_HEAD.index("（２）子育て支援 ")] + ["（２）子育て支援 ", "－ 省 略 － "]
+    one = write(tmp_path, document(page(full, full, [])), "1.txt")
+    two = write(
+        tmp_path,
+        document(page(omitted, [x.replace("1,500千人", "1,600千人") for x in omitted], [["見直し "]])),
+        "2.txt",
+    )
+    result = build([one, two], tmp_path / "db" / "strategy.db", tmp_path / "package")
+    pages = create_app({"DB": result.db, "TESTING": True}).test_client()
+    conn = sqlite3.connect(result.db)
+    (kpi,) = conn.execute(
+        "select before_kpi_id from kpi_comparison where status = 'not_shown_after' and name = '相談件数'"
+    )
+    r = pages.get(f"/kpis/{kpi[0]}")
+    assert r.status_code == 200
+    body = " ".join(re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)).split())
+    assert "の資料には、この指標が載っている部分がありません" in body and "削除・追加されたのではありません" in body
+    # the list of the version, which reads the same comparison rows, answers too
+    assert pages.get("/kpis/?v=2").status_code == 200
+
+
+def test_files_outside_the_manifest_get_no_made_up_title(tmp_path):
+    from portal.pipeline.manifest import manifest_for
+
+    m = manifest_for([tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "no-manifest.yaml")
+    assert [d.title for d in m.documents] == ["新旧対照表（a.txt）", "新旧対照表（b.txt）"]
+
+
+def test_an_unknown_revision_says_which_ones_there_are(client):  # noqa: F811
+    for page in ("/kpis/compare?rev=1", "/changes/?rev=9"):
+        r = client.get(page)
+        assert r.status_code == 400
+        assert "使える値：2、3、4" in r.get_data(as_text=True)

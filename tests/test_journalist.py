@@ -311,3 +311,26 @@ def test_markup_in_the_document_stays_text_in_the_feed(tmp_path):
     assert hostile in entry.find(f"{ATOM}content").text
     assert entry.find(f"{ATOM}summary").text == "変更理由：<b>理由</b>"
     assert b"<script>" not in r.data and b"&lt;script&gt;" in r.data
+
+
+def test_every_comparison_status_has_a_treatment_on_the_kpi_pages():
+    from portal.web.kpis import TREATMENT
+
+    assert set(TREATMENT) == set(labels("kpi_comparison", "status"))
+
+
+def test_a_not_set_row_tells_what_the_revision_did(client):
+    body = " ".join(visible(text(client.get("/kpis/29"))).split())
+    assert "改訂で「設定しないに変更」（それまでの指標：「対象者１人当たりの助成額」）" in body
+    assert 'href="/changes/14"' in text(client.get("/kpis/29"))
+    body = " ".join(visible(text(client.get("/kpis/31"))).split())
+    assert "改訂で「追加された事業で設定しない」。理由：新規事業の追加" in body
+
+
+def test_a_not_set_row_has_no_indicator_flags(built):
+    conn = sqlite3.connect(built.db)
+    row = conn.execute(
+        "select target_changed, baseline_changed, year_changed, name_changed, project_renamed"
+        " from kpi_comparison where status = 'changed_to_not_set'"
+    ).fetchone()
+    assert row == (None, None, None, None, 1)

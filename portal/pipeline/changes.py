@@ -262,8 +262,10 @@ def _kpi_changes(before: list[Kpi], after: list[Kpi], parent: Change | None, lin
             out.append(Change("kpi_removed", "kpis", b, a_not, parent=parent))
         else:
             out.append(Change("kpi_added", "kpis", b_not, a, parent=parent))
-    if b_not and a_not and compact(b_not.status_text or "") != compact(a_not.status_text or ""):
-        out.append(Change("kpi_modified", "kpis", b_not, a_not, parent=parent))
+    if b_not and a_not:
+        link(b_not, a_not)  # the cell said "not set" in both versions: the same row continues
+        if compact(b_not.status_text or "") != compact(a_not.status_text or ""):
+            out.append(Change("kpi_modified", "kpis", b_not, a_not, parent=parent))
     if parent is not None:
         parent.children += out
     return out

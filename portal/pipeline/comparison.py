@@ -88,16 +88,18 @@ def shown_status(code: str, change: dict | None) -> str:
 
 
 def flags(before: dict | None, after: dict | None) -> dict:
-    """Which parts changed; None for every flag when one side is missing."""
+    """Which parts changed.  The indicator's own flags only when both sides are indicators (a 「設定しない」 row has
+    no name, values or years to compare); the project's name whenever both sides belong to a project."""
     both = before is not None and after is not None
-    if not both:
-        return dict.fromkeys(("target_changed", "baseline_changed", "year_changed", "name_changed", "project_renamed"))
-    projects = before["project_name"], after["project_name"]
+    indicators = both and before["status"] == after["status"] == "set"
+    projects = (before["project_name"], after["project_name"]) if both else (None, None)
     return {
-        "target_changed": _amount(before, "target") != _amount(after, "target"),
-        "baseline_changed": _amount(before, "baseline") != _amount(after, "baseline"),
-        "year_changed": any(_period(before, w) != _period(after, w) for w in ("baseline", "target")),
-        "name_changed": before["name"] != after["name"],
+        "target_changed": _amount(before, "target") != _amount(after, "target") if indicators else None,
+        "baseline_changed": _amount(before, "baseline") != _amount(after, "baseline") if indicators else None,
+        "year_changed": any(_period(before, w) != _period(after, w) for w in ("baseline", "target"))
+        if indicators
+        else None,
+        "name_changed": before["name"] != after["name"] if indicators else None,
         "project_renamed": None if None in projects else projects[0] != projects[1],
     }
 

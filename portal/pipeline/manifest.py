@@ -95,7 +95,8 @@ def manifest_for(sources: list[Path] | None, path: Path) -> Manifest:
         documents=[
             DocumentInfo(path=s, title=title, name=Path(meta["source"]["path"]).name)
             if len(sources) == 1
-            else DocumentInfo(path=s, title=f"{title}（{s.name}）")
+            # a file not in the manifest: its title is not known, so it is named by its file alone
+            else DocumentInfo(path=s, title=f"新旧対照表（{s.name}）")
             for s in sources
         ],
         versions=versions,

@@ -42,7 +42,8 @@ def int_param(name: str, allowed: set[int]) -> int | None:
         return None
     # ASCII digits only, and few of them: 「²」 is a digit to str.isdigit() and 5,000 digits overflow int()
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) not in allowed:
-        abort(400, description=f"URL の「{name}」の値「{raw[:20]}」は使えません。")
+        shown = "、".join(str(v) for v in sorted(allowed)[:20]) or "なし"
+        abort(400, description=f"URL の「{name}」の値「{raw[:20]}」は使えません。使える値：{shown}")
     return int(raw)
 
 

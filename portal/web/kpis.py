@@ -26,8 +26,11 @@ TREATMENT = {
     "removed": (("removed", "削除"), None),
     "removed_not_set": (("not_set", "設定なし"), None),
     # an indicator that gives way to 「設定しない」 is removed; the 「設定しない」 row is no indicator
-    "changed_to_not_set": (("removed", "削除"), ("not_set", "設定しない")),
+    "changed_to_not_set": (("removed", "設定しないに変更"), ("not_set", "設定しない")),
     "set_from_not_set": (("not_set", "設定なし"), ("added", "追加")),
+    # on one side only, and no change added or removed it: the other version's document does not show it
+    "not_shown_after": (("not_shown", "次の版の資料になし"), None),
+    "not_shown_before": (None, ("not_shown", "前の版の資料になし")),
 }
 
 
@@ -51,10 +54,12 @@ def treatments(d: Data, kpi: dict) -> list[dict]:
             {
                 "state": state,
                 "label": label,
+                "status": r["status"],
+                "before": before,
                 "other": (after if side == 0 else before) if both else None,
                 "pair": [before, after] if both else [],
                 "moved": both and before["project_name"] != after["project_name"],
-                "change": d.get("changes", r["change_id"]) if state in ("changed", "added", "removed") else None,
+                "change": d.get("changes", r["change_id"]) if state != "unchanged" else None,
                 "old": d.get("versions", r["from_version_id"]),
                 "new": d.get("versions", r["to_version_id"]),
             }
