@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from .manifest import Manifest
-from .schema import package_meta, tables, to_cell
+from .schema import package_meta, table, tables, to_cell
 
 DATA_DIR = "data"
 DESCRIPTOR = "datapackage.json"
@@ -28,12 +28,21 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def table_rows(conn: sqlite3.Connection, name: str) -> tuple[list[str], list[tuple]]:
-    """A table's columns and rows in primary-key order."""
-    t = next(t for t in tables() if t.name == name)
+def table_rows(
+    conn: sqlite3.Connection, name: str, where: dict[str, list] | None = None
+) -> tuple[list[str], list[tuple]]:
+    """A table's columns and rows in primary-key order; with `where`, only the rows whose column has one of the
+    values given for it (the column names must be the schema's, the values are bound as parameters)."""
+    t = table(name)
+    where = where or {}
+    unknown = set(where) - set(t.columns)
+    if unknown:
+        raise KeyError(f"{name}: no columns {sorted(unknown)}")
     order = ", ".join(f'"{c}"' for c in t.primary_key)
     cols = ", ".join(f'"{c}"' for c in t.columns)
-    return t.columns, conn.execute(f'SELECT {cols} FROM "{name}" ORDER BY {order}').fetchall()
+    conditions = " AND ".join(f'"{c}" IN ({", ".join("?" * len(vs))})' for c, vs in where.items())
+    sql = f'SELECT {cols} FROM "{name}"' + (f" WHERE {conditions}" if conditions else "") + f" ORDER BY {order}"
+    return t.columns, conn.execute(sql, [v for vs in where.values() for v in vs]).fetchall()
 
 
 def write_csv(conn: sqlite3.Connection, name: str, path: Path) -> None:

@@ -134,7 +134,11 @@ def tables() -> list[Table]:
 
 
 def table(name: str) -> Table:
-    return next(t for t in tables() if t.name == name)
+    """One table of the schema; a name it does not have is a KeyError."""
+    found = next((t for t in tables() if t.name == name), None)
+    if found is None:
+        raise KeyError(f"{name}: no such table in {SCHEMA_FILE.name}")
+    return found
 
 
 def labels(table_name: str, field_name: str) -> dict[Any, str]:

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME, version_labels, write_people_csv
-from ..pipeline.export import DESCRIPTOR
+from ..pipeline.export import DESCRIPTOR, table_rows
 from ..pipeline.schema import Table, labels, package_meta, table, tables, to_cell
 from .common import citation
 from .store import connect
@@ -281,19 +281,20 @@ def selection(t: Table) -> dict[str, list]:
         raw = request.args.getlist(name)
         if len(raw) > MAX_VALUES:
             abort(400, description=f"URL の「{name}」の値は {MAX_VALUES} 個までです。")
-        values = []
-        for v in raw:
-            if "categories" in f:
-                codes = {str(c["value"]): c["value"] for c in f["categories"]}
-                if v not in codes:
-                    abort(400, description=f"URL の「{name}」の値「{v[:30]}」は使えません。")
-                values.append(codes[v])
-            elif v.isascii() and v.isdigit() and len(v) <= 9:
-                values.append(int(v))
-            else:
-                abort(400, description=f"URL の「{name}」の値「{v[:30]}」は整数ではありません。")
-        out[name] = values
+        out[name] = [selection_value(name, f, v) for v in raw]
     return out
+
+
+def selection_value(name: str, f: dict, raw: str):
+    """One value of a selection: a code of the column, or a whole number of at most nine digits; 400 otherwise."""
+    if "categories" in f:
+        codes = {str(c["value"]): c["value"] for c in f["categories"]}
+        if raw not in codes:
+            abort(400, description=f"URL の「{name}」の値「{raw[:30]}」は使えません。")
+        return codes[raw]
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        abort(400, description=f"URL の「{name}」の値「{raw[:30]}」は整数ではありません。")
+    return int(raw)
 
 
 def selection_name(t: Table, where: dict[str, list]) -> str:
@@ -311,22 +312,14 @@ def selected_rows(name: str):
     """
     try:
         t = table(name.removesuffix(PEOPLE_CSV)) if name.endswith(PEOPLE_CSV) else None
-    except StopIteration:
+    except KeyError:
         t = None
     if t is None:
         abort(404)
     where = selection(t)
-    conditions = [f'"{c}" IN ({", ".join("?" * len(vs))})' for c, vs in where.items()]
-    params = [v for vs in where.values() for v in vs]
-    sql = (
-        f'SELECT {", ".join(chr(34) + c + chr(34) for c in t.columns)} FROM "{t.name}"'
-        + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
-        + " ORDER BY "
-        + ", ".join(f'"{c}"' for c in t.primary_key)
-    )
     conn = connect(current_app.extensions["build"].get().db)
     try:
-        rows = conn.execute(sql, params).fetchall()
+        _, rows = table_rows(conn, t.name, where)
         labels_ = version_labels(conn)
     finally:
         conn.close()
