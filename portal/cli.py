@@ -20,6 +20,18 @@ def database_path(value: Path) -> Path:
     return Path(value)
 
 
+def db_option(help_text: str):
+    """--db of build and serve: the database file, named strategy.db in any folder."""
+    return click.option(
+        "--db",
+        type=click.Path(path_type=Path, dir_okay=False),
+        callback=lambda ctx, param, value: database_path(value),
+        default=paths.DB,
+        show_default=True,
+        help=help_text,
+    )
+
+
 @click.group(help="砂川市 総合戦略オープンデータポータル — データの構築と公開。")
 def main() -> None:
     pass
@@ -36,14 +48,7 @@ def main() -> None:
     help="元資料のテキスト（新旧対照表）。改訂の連鎖は古い順に何度でも指定できます（--source A --source B）。"
     f"省略すると元資料の一覧 datapackage/sources/manifest.yaml の資料（{paths.SOURCE_NAME} など）を読みます",
 )
-@click.option(
-    "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
-    callback=lambda ctx, param, value: database_path(value),
-    default=paths.DB,
-    show_default=True,
-    help="作成する SQLite データベース",
-)
+@db_option("作成する SQLite データベース")
 @click.option(
     "--package",
     type=click.Path(path_type=Path, file_okay=False),
@@ -76,14 +81,7 @@ def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="待ち受けるアドレス")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="待ち受けるポート")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="ワーカープロセスの数")
-@click.option(
-    "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
-    callback=lambda ctx, param, value: database_path(value),
-    default=paths.DB,
-    show_default=True,
-    help="公開する SQLite データベース",
-)
+@db_option("公開する SQLite データベース")
 @click.option(
     "--base-url",
     envvar="PORTAL_BASE_URL",

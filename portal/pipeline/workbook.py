@@ -102,10 +102,10 @@ def _data_sheet(wb, fmt, table: Table, columns: list[str], rows: list[tuple], ve
             if value is None:
                 continue
             if isinstance(value, str):
-                text = str(value)
-                long = display_width(max(text.splitlines() or [""], key=display_width)) > MAX_WIDTH
-                ws.write_string(r, col, text, fmt["wrap" if long or "\n" in text else "text"])
-                widths[col] = max(widths[col], min(MAX_WIDTH, max(map(display_width, text.splitlines() or [""]))))
+                widest = max(map(display_width, value.splitlines() or [""]))
+                wrap = widest > MAX_WIDTH or "\n" in value
+                ws.write_string(r, col, value, fmt["wrap" if wrap else "text"])
+                widths[col] = max(widths[col], min(MAX_WIDTH, widest))
             else:
                 style = "integer" if f["type"] == "integer" else "count" if float(value).is_integer() else "decimal"
                 ws.write_number(r, col, value, fmt[style])
