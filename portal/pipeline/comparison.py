@@ -104,8 +104,9 @@ def flags(before: dict | None, after: dict | None) -> dict:
     }
 
 
-def pairs(kpis: list[dict], changes: list[dict], first: int, second: int) -> list[tuple[dict | None, dict | None]]:
-    """The indicators of version `first` and `second` paired, in the order of the later version.
+def pairs(kpis: list[dict], revision: list[dict], first: int, second: int) -> list[tuple[dict | None, dict | None]]:
+    """The indicators of version `first` and `second` paired, in the order of the later version; `revision` is the
+    changes from the one to the other.
 
     A removed indicator comes right after the pair of the indicator that
     stood before it in the earlier version.
@@ -117,10 +118,9 @@ def pairs(kpis: list[dict], changes: list[dict], first: int, second: int) -> lis
     for k in news:
         if k["previous_id"] is not None and k["previous_id"] in by_id:
             partner[k["id"]] = k["previous_id"]
-    for c in changes:
+    for c in revision:
         if (
             c["element_table"] == "kpis"
-            and (c["from_version_id"], c["to_version_id"]) == (first, second)
             and c["before_id"] is not None
             and c["after_id"] is not None
             and c["after_id"] not in partner
@@ -143,9 +143,9 @@ def pairs(kpis: list[dict], changes: list[dict], first: int, second: int) -> lis
     return out
 
 
-def _change_for(before: dict | None, after: dict | None, changes: list[dict], first: int, second: int) -> dict | None:
-    """The change about this indicator, else the change of its project (renamed or replaced), else None."""
-    revision = [c for c in changes if (c["from_version_id"], c["to_version_id"]) == (first, second)]
+def _change_for(before: dict | None, after: dict | None, revision: list[dict]) -> dict | None:
+    """The change of the revision about this indicator, else the change of its project (renamed or replaced), else
+    None."""
 
     def about(table: str, b: int | None, a: int | None) -> dict | None:
         return next(
@@ -169,11 +169,12 @@ def kpi_comparison_rows(kpis: list[dict], changes: list[dict], town: dict) -> li
     rows: list[dict] = []
     versions = sorted({k["version_id"] for k in kpis})
     for first, second in pairwise(versions):
-        paired = pairs(kpis, changes, first, second)
+        revision = [c for c in changes if (c["from_version_id"], c["to_version_id"]) == (first, second)]
+        paired = pairs(kpis, revision, first, second)
         paired.sort(key=lambda p: (p[1] or p[0])["goal_no"])  # stable: the order within a goal is kept
         for before, after in paired:
             either = after or before
-            change = _change_for(before, after, changes, first, second)
+            change = _change_for(before, after, revision)
             row = {
                 **town,
                 "id": len(rows) + 1,
