@@ -134,13 +134,24 @@ class Document:
         return [ln for page in self.pages for ln in getattr(page, side)]
 
 
+#: the most bytes a source document may have: the 新旧対照表 is 30 kB; /dev/zero or a wrong file is not read whole
+MAX_SOURCE_BYTES = 4 * 1024 * 1024
+
+
 def read_source(path: Path | str) -> Document:
     """Read and lay out the source document; raise SourceError naming the line on bad input or layout."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
         raise SourceError(path, None, f"読めません（{os_reason(exc, path)}）") from exc
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise SourceError(
+            path,
+            None,
+            f"大きすぎます（元資料のテキストは {MAX_SOURCE_BYTES // 2**20} MB までです。ファイルを確かめてください）",
+        )
     return parse_layout(source_lines(raw, path), path)
 
 
