@@ -1,11 +1,14 @@
-"""The portal's error page, for every part of it: Flask, Datasette and the ASGI layer.
+"""The portal's error page, for every part of it: Flask, Datasette and the ASGI layer; and its bounded log.
 
 One template (templates/errors/error.html) with Jinja's autoescape, so a value
-taken from the request can never become markup.
+taken from the request can never become markup.  `QuietLog` writes the lines
+a visitor's errors cause, at most a few a minute for one visitor.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -55,3 +58,39 @@ def error_html(
     if here is not None:
         context["portal_here"] = here
     return _environment().get_template("errors/error.html").render(context).encode()
+
+
+class QuietLog:
+    """A logger's warnings, at most `per_visitor` lines a minute for one visitor and `overall` in all.
+
+    The lines left out are counted, and the count written once the minute
+    is over: a visitor looping on a failing request cannot fill the disk.
+    The standard library's logging has no rate limit, and the maintained
+    ones (for structlog or loguru) would bring a logging framework along.
+    """
+
+    def __init__(self, logger: logging.Logger, per_visitor: int = 5, overall: int = 60, window: float = 60.0):
+        self.logger = logger
+        self.per_visitor = per_visitor
+        self.overall = overall
+        self.window = window
+        self.started = time.monotonic()
+        self.lines: dict[str, int] = {}  # at most `overall` visitors: one is added only with a line written
+        self.left_out = 0
+
+    def __call__(self, visitor: str, message: str, *args) -> bool:
+        """Write one line for `visitor` if its budget allows; whether it was written."""
+        now = time.monotonic()
+        if now - self.started >= self.window:
+            if self.left_out:
+                self.logger.warning(
+                    "%d log lines left out in the last %d s (too many from one visitor)", self.left_out, self.window
+                )
+            self.started, self.lines, self.left_out = now, {}, 0
+        written = sum(self.lines.values())
+        if self.lines.get(visitor, 0) >= self.per_visitor or written >= self.overall:
+            self.left_out += 1
+            return False
+        self.lines[visitor] = self.lines.get(visitor, 0) + 1
+        self.logger.warning(message, *args)
+        return True

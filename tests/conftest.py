@@ -59,6 +59,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def child_processes(pid: int) -> set[int]:
+    """The processes a process has started and not yet waited for (a server's SQL workers)."""
+    import contextlib
+    import os
+
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(FileNotFoundError):
+            found |= {int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()}
+    return found
+
+
 class LiveServer(str):
     """The base URL of a running `portal serve`, with the server's process id and log file."""
 

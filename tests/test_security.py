@@ -5,14 +5,19 @@ Every case runs against the real `portal serve` on loopback.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
+import os
 import threading
 import time
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+
+from .conftest import child_processes
 
 SQL_URL = "/data/strategy.json?sql="
 
@@ -65,7 +70,7 @@ def test_expensive_queries_stop_at_the_time_limit(live_server, query):
     start = time.monotonic()
     r = sql(live_server, query)
     took = time.monotonic() - start
-    assert r.status_code == 400 and "too long" in r.json()["error"]
+    assert r.status_code == 400 and "時間の上限（1 秒）" in r.json()["error"]
     assert took < 5
     # asking for more time does not get more
     start = time.monotonic()
@@ -315,3 +320,151 @@ def test_pages_and_data_are_answered_304_when_unchanged(live_server):
     a = httpx.get(live_server + "/goals/1", timeout=30).headers["etag"]
     b = httpx.get(live_server + "/goals/2", timeout=30).headers["etag"]
     assert a != b
+
+
+# -- A visitor's SQL under the operating system's limits (portal/datasette/adhoc.py, sqlworker.py) ----------------
+
+#: the attacks first reported: one call of LIKE or GLOB ran 56 s, instr or replace 5 s, between two of SQLite's checks
+ONE_LONG_CALL = {
+    "like": "select a like ('%'||b) from (select replace(hex(zeroblob(499000)),'0','a') a, replace(hex(zeroblob(24000)),'0','a')||'b' b)",
+    "glob": "select a glob ('*'||b) from (select replace(hex(zeroblob(499000)),'0','a') a, replace(hex(zeroblob(24000)),'0','a')||'b' b)",
+    "instr": "select instr(a, b) from (select replace(hex(zeroblob(499000)),'0','a') a, replace(hex(zeroblob(240000)),'0','a')||'b' b)",
+    "replace": "select length(replace(a, b, 'x')) from (select replace(hex(zeroblob(499000)),'0','a') a, replace(hex(zeroblob(240000)),'0','a')||'b' b)",
+}  # fmt: skip
+
+
+def many_calls(call: str, times: int = 1) -> str:
+    """`call` (over a = 80,000 × a and b = a shorter run of a's ending in b) on 1,000 rows, `times` in each row:
+    within the length limits, but seconds of work between two of SQLite's time checks."""
+    b = (
+        "replace(hex(zeroblob(499)),'0','a')||'b'"
+        if "like" in call or "glob" in call
+        else "replace(hex(zeroblob(20000)),'0','a')||'b'"
+    )
+    calls = " + ".join([call] * times)
+    return (
+        "with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) "
+        f"select sum({calls}) from r, (select replace(hex(zeroblob(40000)),'0','a') a, {b} b)"
+    )  # fmt: skip
+
+
+HEAVY = {
+    "like": many_calls("(a like ('%'||b))"),
+    "glob": many_calls("(a glob ('*'||b))"),
+    "instr": many_calls("instr(a, b)", 10),
+    "replace": many_calls("length(replace(a, b, 'x'))", 10),
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process, its live children and the children it has waited for."""
+
+    def own(p: int, reaped: bool) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    total = own(pid, True)
+    for child in child_processes(pid):
+        with contextlib.suppress(FileNotFoundError):
+            total += own(child, False)
+    return total
+
+
+def workers_settled(pid: int, count: int = 3) -> set[int]:
+    """The server's worker processes, once it has `count` of them again (a killed one is replaced)."""
+    for _ in range(100):
+        found = child_processes(pid)
+        if len(found) == count:
+            return found
+        time.sleep(0.05)
+    return child_processes(pid)
+
+
+@pytest.mark.parametrize("name", sorted(ONE_LONG_CALL))
+def test_the_long_calls_first_reported_are_refused_at_once(live_server, name):
+    before = cpu_seconds(live_server.pid)
+    r = sql(live_server, ONE_LONG_CALL[name])
+    assert r.status_code == 400 and r.json()["ok"] is False
+    assert "too big" in r.json()["error"]  # the length limit: the data's longest value is 4 kB
+    assert cpu_seconds(live_server.pid) - before < 1.5
+
+
+@pytest.mark.parametrize("name", sorted(HEAVY))
+def test_work_between_sqlites_time_checks_is_stopped_by_the_worker_limits(live_server, name):
+    """Seconds of LIKE, GLOB, instr or replace between two of SQLite's time checks: the worker is stopped at its
+    CPU or wall-clock limit (2 s), answered with a Japanese 400 naming the limit, and replaced."""
+    workers = workers_settled(live_server.pid)
+    before = cpu_seconds(live_server.pid)
+    r = sql(live_server, HEAVY[name])
+    used = cpu_seconds(live_server.pid) - before
+    assert r.status_code == 400
+    assert "処理時間の上限（2 秒）" in r.json()["error"], r.json()["error"]
+    assert used < 4.5, used  # the query would use a minute of CPU if let run
+    after = workers_settled(live_server.pid)
+    assert len(after) == 3 and workers - after, (workers, after)  # one was killed and replaced
+    assert sql(live_server, "select count(*) from kpis").json()["rows"][0][0] > 0
+
+
+def test_two_attackers_do_not_keep_other_visitors_sql_away(live_server):
+    """Two visitors run the heavy query at once (both slots); a third visitor's SQL waits its turn, never 429."""
+    answers: dict[str, int] = {}
+
+    def attack(address: str) -> None:
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(transport=transport, timeout=60) as client:
+            answers[address] = client.get(live_server + SQL_URL + quote(HEAVY["like"])).status_code
+
+    attackers = [threading.Thread(target=attack, args=(f"127.0.0.{n}",)) for n in (2, 3)]
+    for t in attackers:
+        t.start()
+    time.sleep(0.5)
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.4"), timeout=60) as client:
+        other = client.get(live_server + SQL_URL + quote("select count(*) from kpis"))
+    for t in attackers:
+        t.join()
+    assert answers == {"127.0.0.2": 400, "127.0.0.3": 400}
+    assert other.status_code == 200 and other.json()["rows"][0][0] > 0
+
+
+def test_a_query_that_needs_too_much_memory_is_stopped(live_server):
+    before = rss_kb(live_server.pid)
+    r = sql(
+        live_server,
+        "with recursive r(i) as (select 1 union all select i + 1 from r limit 4000) "
+        "select length(b) from (select randomblob(100000) as b from r order by b) limit 1",
+    )
+    assert r.status_code == 400 and "メモリーの上限" in r.json()["error"], r.text[:300]
+    assert rss_kb(live_server.pid) - before < 50_000  # kB: the sort ran in the worker, and ended there
+
+
+def test_blobs_come_back_as_their_size_and_memory_stays_flat(live_server):
+    """200 blobs of 100 kB, as JSON: each is its size (not 600 kB of \\u0000), and the server does not grow."""
+    before = rss_kb(live_server.pid)
+    r = sql(
+        live_server,
+        "with recursive r(i) as (select 1 union all select i + 1 from r limit 200) select zeroblob(100000) as b from r",
+    )
+    assert r.status_code == 200
+    assert r.json()["rows"][0] == [{"$blob": True, "bytes": 100000}] and len(r.json()["rows"]) == 200
+    assert len(r.content) < 50_000
+    html = httpx.get(live_server + "/data/strategy", params={"sql": "select zeroblob(1000) as b"}, timeout=30).text
+    assert "バイナリ 1,000 バイト" in html
+    assert rss_kb(live_server.pid) - before < 30_000  # kB
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", ""])
+def test_a_result_too_large_is_refused_before_it_is_rendered(live_server, fmt):
+    before = rss_kb(live_server.pid)
+    query = "with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) select hex(zeroblob(60000)) as h from r"
+    r = httpx.get(live_server + f"/data/strategy{'.' + fmt if fmt else ''}", params={"sql": query}, timeout=30)
+    assert r.status_code == 400
+    assert "結果が大きすぎます" in (r.json()["error"] if fmt == "json" else r.text)
+    assert len(r.content) < 100_000
+    assert rss_kb(live_server.pid) - before < 30_000  # kB
+
+
+def test_the_fts3_tokenizer_address_is_not_given(live_server):
+    r = sql(live_server, "select fts3_tokenizer('simple')")
+    assert r.status_code == 400 and "not authorized" in r.json()["error"]
+    assert "$base64" not in r.text

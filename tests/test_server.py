@@ -16,7 +16,7 @@ import pytest
 
 from portal.pipeline.build import build
 
-from .conftest import start_server, stop_server
+from .conftest import child_processes, start_server, stop_server
 
 LOG_PROBLEMS = ("Traceback", "EMFILE", "Too many open files", "out of system resource")
 
@@ -152,14 +152,28 @@ def test_twenty_rebuilds_leave_threads_and_descriptors_flat(tree, tmp_path):
             build(source, db, root / "datapackage")
             assert httpx.get(base + f"/data/strategy/kpis.json?_size=1&n={n}", timeout=30).status_code == 200
             assert httpx.get(base + "/goals/1", timeout=30).status_code == 200
+            # a visitor's SQL runs in a worker process, which follows the build too
+            adhoc = httpx.get(
+                base + "/data/strategy.json", params={"sql": f"select {n}, count(*) from kpis"}, timeout=30
+            )
+            assert adhoc.status_code == 200 and adhoc.json()["rows"][0][0] == n
             time.sleep(0.2)  # the old Datasette's SQL threads end once idle
             seen.append(counts(base.pid))
+        databases = [
+            os.readlink(f)
+            for w in child_processes(base.pid)
+            for f in Path(f"/proc/{w}/fd").iterdir()
+            if f.name.isdigit()
+        ]
+        databases = [d for d in databases if d.endswith("strategy.db") or "strategy.db (deleted)" in d]
     finally:
         stop_server(proc, log)
     threads, fds, deleted = zip(*seen, strict=True)
     assert max(threads[2:]) <= threads[2] + 2, threads
     assert max(fds[2:]) <= fds[2] + 3, fds
     assert max(deleted) <= 2, deleted
+    # the worker that answered holds the current build's file, and no removed one
+    assert 1 <= len(databases) <= 3 and not any("(deleted)" in d for d in databases), databases
 
 
 def test_overlong_urls_do_not_grow_the_server(live_server):
@@ -183,3 +197,50 @@ def test_refused_and_failing_requests_add_little_to_the_log(live_server):
     grown = live_server.log.read_text(errors="replace")[size:]
     assert "Traceback" not in grown
     assert len(grown) < 20 * 1000, grown[:1000]
+
+
+def test_sql_errors_write_short_lines_however_many_come(live_server):
+    """A long search in a table that does not exist, 300 times: a few short lines, never the SQL and its values."""
+    size = live_server.log.stat().st_size
+    with httpx.Client(timeout=30) as client:
+        for i in range(300):
+            r = client.get(live_server + f"/data/strategy/kpis.json?_fts_table=x&_search={'a' * 6000}&n={i}")
+            assert r.status_code == 400
+    time.sleep(0.2)
+    grown = live_server.log.read_text(errors="replace")[size:]
+    assert len(grown) < 2_000, grown[:2000]
+    assert "aaaaaaaaaa" not in grown and "Traceback" not in grown
+
+
+@pytest.mark.slow
+def test_many_overruns_leave_processes_threads_and_descriptors_flat(built, tmp_path):
+    """Queries stopped at the CPU and memory limits: each worker is killed and replaced, and nothing is left over."""
+    overruns = [
+        "with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) select sum(a like ('%'||b)) "
+        "from r, (select replace(hex(zeroblob(40000)),'0','a') a, replace(hex(zeroblob(499)),'0','a')||'b' b)",
+        "with recursive r(i) as (select 1 union all select i + 1 from r limit 4000) "
+        "select length(b) from (select randomblob(100000) as b from r order by b) limit 1",
+    ]
+    proc, base, log = start_server(built.db, tmp_path / "server.log")
+    seen = []
+    try:
+        for n in range(8):
+            r = httpx.get(base + "/data/strategy.json", params={"sql": overruns[n % 2]}, timeout=30)
+            assert r.status_code == 400 and "上限" in r.json()["error"]
+            for _ in range(100):  # the killed worker's replacement starts
+                if len(child_processes(base.pid)) == 3:
+                    break
+                time.sleep(0.05)
+            seen.append((*counts(base.pid), len(child_processes(base.pid))))
+        assert httpx.get(base + "/data/strategy.json?sql=select+1", timeout=30).status_code == 200
+        time.sleep(0.5)  # the last killed worker's pipes are closed
+        seen.append((*counts(base.pid), len(child_processes(base.pid))))
+    finally:
+        stop_server(proc, log)
+    threads, fds, deleted, workers = zip(*seen, strict=True)
+    # flat: at most one worker's pipes and watcher thread in flux at a time, and none left at the end
+    assert max(threads) <= threads[0] + 2 and threads[-1] <= threads[0] + 1, threads
+    assert max(fds) <= fds[0] + 6 and fds[-1] <= fds[0] + 2, fds
+    assert set(workers) == {3}, workers
+    text = base.log.read_text(errors="replace")
+    assert "Traceback" not in text and "Unknown child process" not in text, text[-2000:]

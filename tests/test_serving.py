@@ -6,6 +6,7 @@ PORTAL_TEST_URL set they run against a real server instead.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -300,3 +301,71 @@ def test_text_goes_out_gzip_compressed_when_asked(portal, path):
 def test_downloads_are_sent_as_they_are(portal):
     r = portal.get("/downloads/kpis.csv", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in r.headers
+
+
+# -- 14. Facets, time limits and SQL errors, as a visitor sees them ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["_facet={}", '_facet={"a":1}', "_facet_array={}", '_facet_date={"date":"x"}', '_facet={"column":5}']
+)
+def test_a_facet_given_as_json_datasette_cannot_read_is_400(portal, query):
+    for path in ("/data/strategy/kpis.json?", "/data/strategy/kpis?"):
+        r = portal.get(path + query)
+        assert r.status_code == 400, (path, query)
+        assert japanese_error(r) and "列の名前" in r.text
+    assert portal.get('/data/strategy/kpis.json?_facet={"column":"kind"}').status_code == 200
+
+
+SLOW = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+
+@pytest.mark.parametrize(
+    "sql, words",
+    [
+        ("delete from kpis", "SELECT 文"),
+        ("selec 1", "SELECT 文"),
+        ("select * from kpi", "近い名前の表：kpis"),
+        ("select nope from kpis", "列「nope」はありません"),
+        (SLOW, "時間の上限（1 秒）"),
+    ],
+)
+def test_sql_errors_keep_the_editor_and_the_query(portal, sql, words):
+    r = portal.get("/data/strategy", params={"sql": sql})
+    assert r.status_code == 400
+    editor = re.search(r'<textarea id="sql-editor" name="sql"[^>]*>(.*?)</textarea>', r.text, re.S)
+    assert editor and html.unescape(editor.group(1)) == sql
+    message = re.search(r'<p class="message-error" role="alert">(.*?)</p>', r.text, re.S)
+    assert message and words in html.unescape(message.group(1)) and message.start() < editor.start()
+    assert "英語" not in message.group(1) and "&lt;" not in message.group(1)
+    data = portal.get("/data/strategy.json", params={"sql": sql})
+    assert data.status_code == 400 and data.json()["ok"] is False and data.json()["error"]
+
+
+def test_the_time_limit_of_a_table_filter_is_said_in_japanese(portal):
+    r = portal.get("/data/strategy/kpis", params={"_where": f"id in ({SLOW})"})
+    assert r.status_code == 400 and japanese_error(r)
+    assert "時間の上限" in r.text and "SQL query took too long" not in r.text and "&lt;p&gt;" not in r.text
+    data = portal.get("/data/strategy/kpis.json", params={"_where": f"id in ({SLOW})"})
+    assert data.status_code == 400 and "時間の上限" in data.json()["error"] and "<" not in data.json()["error"]
+
+
+def test_a_failed_query_asked_for_as_csv_is_400_not_an_empty_file(portal):
+    r = portal.get("/data/strategy.csv", params={"sql": "select * from nope"})
+    assert r.status_code == 400 and japanese_error(r) and "nope" in r.text
+
+
+def test_a_response_past_the_cap_is_refused_or_cut_with_a_note(portal, monkeypatch):
+    if not hasattr(portal, "loop"):
+        pytest.skip("the cap is set inside the server process")
+    from portal.datasette import guard
+
+    monkeypatch.setattr(guard, "MAX_RESPONSE_BYTES", 5_000)
+    whole = portal.get("/data/strategy/kpis.json?_size=max")
+    assert whole.status_code == 400 and "5,000 バイト" in whole.json()["error"]
+    stream = portal.get("/data/strategy/kpis.csv?_stream=1")
+    note = "\n応答が上限（5,000 バイト）を超えたので、ここで打ち切りました。\n".encode()
+    assert stream.status_code == 200 and stream.content.endswith(note)
+    assert len(stream.content) - len(note) <= 5_000
+    monkeypatch.undo()
+    assert len(portal.get("/data/strategy/kpis.csv?_stream=1").content) > 10_000

@@ -3,18 +3,27 @@
 Datasette's behaviour for the portal lives in its plugin hooks (the modules
 beside this one, registered as `datasette` entry points in pyproject.toml):
 connection.py (limits and search), templates.py (Japanese page furniture),
-errors.py (Japanese error pages) and guard.py (what a request may ask).
+errors.py (Japanese error pages) and guard.py (what a request may ask);
+adhoc.py and sqlworker.py run a visitor's SQL in worker processes.
+
+Datasette imports its plugins while `datasette.app` is itself being
+imported, so nothing here imports `datasette.app` (or anything that does)
+until a Datasette is made: the hooks then load in any Datasette of the
+environment (`datasette --version`, `datasette serve other.db`), and act
+only on the portal's own (`ours()`).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from datasette.app import Datasette
+if TYPE_CHECKING:
+    from datasette.app import Datasette
 
-from ..current import Build, CurrentBuild
-from .metadata import metadata
+    from ..current import Build, CurrentBuild
 
 PREFIX = "/data"
 DATABASE = "strategy"
@@ -27,6 +36,8 @@ SETTINGS = {
     "sql_time_limit_ms": 1000,
     "facet_time_limit_ms": 200,
     "max_returned_rows": 1000,
+    # a streamed CSV (?_stream=1) stops with a message past this many MB; the whole database is under 1 MB
+    "max_csv_mb": 8,
     "default_page_size": 100,
     "num_sql_threads": 3,
     # the SQLite file is offered under /downloads/, with its checksum
@@ -38,18 +49,37 @@ SETTINGS = {
 }
 
 
+@cache
+def portal_datasette() -> type:
+    """Datasette, marked as the portal's own: the portal's plugin hooks act on instances of this class only."""
+    from datasette.app import Datasette
+
+    return type("PortalDatasette", (Datasette,), {"portal": True, "__doc__": portal_datasette.__doc__})
+
+
+def ours(datasette) -> bool:
+    """Whether a Datasette is the portal's own (made by make_datasette), for the plugin hooks."""
+    return getattr(datasette, "portal", False) is True
+
+
 def make_datasette(db_path: Path) -> Datasette:
-    """A Datasette serving db_path (opened immutable) as the database "strategy"."""
+    """A Datasette serving db_path (opened immutable) as the database "strategy", its ad-hoc SQL in workers."""
     from .. import paths
+    from .adhoc import PortalDatabase
+    from .metadata import metadata
 
     if Path(db_path).stem != DATABASE:
         raise ValueError(f"the database file must be named {DATABASE}.db: {db_path}")
-    return Datasette(
+    ds = portal_datasette()(
         immutables=[str(db_path)],
         metadata=metadata(),
         settings=SETTINGS,
         template_dir=str(paths.TEMPLATES / "datasette"),
     )
+    # the same file, as the Database whose execute() sends a visitor's SQL to a worker (adhoc.py)
+    ds.remove_database(DATABASE)
+    ds.add_database(PortalDatabase(ds, str(db_path), is_mutable=False), name=DATABASE)
+    return ds
 
 
 async def start(ds: Datasette) -> None:
@@ -111,8 +141,10 @@ class DataApp:
         self._lock = None
 
     async def instance(self) -> _Instance:
-        """The started Datasette of the current build."""
+        """The started Datasette of the current build (and the SQL workers, the first time)."""
         import asyncio
+
+        from .adhoc import SQL
 
         # a build is its files: two builds of the same source have the same hash but not the same folder
         build = self.builds.get()
@@ -123,6 +155,7 @@ class DataApp:
         async with self._lock:
             build = self.builds.get()
             if self._instance is None or self._instance.build is not build:
+                await SQL.pool.start()
                 ds = make_datasette(build.db)
                 await start(ds)
                 old, self._instance = self._instance, _Instance(build, ds)
@@ -132,10 +165,13 @@ class DataApp:
         return self._instance
 
     async def shutdown(self) -> None:
-        """Close the current Datasette (the server is stopping)."""
+        """Close the current Datasette and stop the SQL workers (the server is stopping)."""
+        from .adhoc import SQL
+
         if self._instance is not None:
             self._instance.retired = True
             await close(self._instance.ds)
+        await SQL.pool.close()
 
     async def __call__(self, scope, receive, send):
         """Datasette sees the path without /data, as behind a proxy, and base_url puts it back in its links."""

@@ -1,14 +1,16 @@
 """Datasette hook asgi_wrapper: what a request to /data/ may ask for, before Datasette does any work.
 
 In order: only GET and HEAD; no diagnostic pages; no parameter that would
-make one request expensive (many facets, a time limit that is not a
-number); ad-hoc SQL through a gate; then ETags and kept responses
-(caching.py), and the Content-Security-Policy of Datasette's pages (csp.py).
+make one request expensive (many facets, a facet given as JSON Datasette
+cannot read, a time limit that is not a number); the request marked ad-hoc
+when it carries the visitor's own SQL (`sql`, `_where`), so that its
+queries run in a worker process (adhoc.py); a cap on the bytes of every
+response; then ETags and kept responses (caching.py), and the
+Content-Security-Policy of Datasette's pages (csp.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from urllib.parse import parse_qsl, unquote
@@ -17,6 +19,8 @@ from datasette import hookimpl
 from starlette.responses import JSONResponse, Response
 
 from ..errors import error_html
+from . import ours
+from .adhoc import CURRENT, Visit
 from .caching import Conditional
 from .csp import datasette_inline_script_hashes, policy
 
@@ -27,13 +31,11 @@ MAX_PARAMS = 64
 MAX_FACETS = 8
 #: a time limit is a number of milliseconds
 TIME_LIMIT = re.compile(r"^[0-9]{1,7}$")
-#: ad-hoc SQL queries running at once, per process and per client address
-SQL_SLOTS = 2
-SQL_SLOTS_PER_CLIENT = 1
-#: a query turned away waits this long before its 429, so a client looping on SQL cannot flood the server
-SQL_REJECT_DELAY = 1.0
-#: at most this many turned-away queries wait at once; beyond it they are answered at once
-SQL_MAX_WAITING = 64
+#: parameters that carry SQL written by the visitor: the request's queries run in a worker process
+ADHOC = ("sql", "_where")
+#: the most bytes of one response; a query's result is bounded far below this (sqlworker.MAX_RESULT_CHARS),
+#: Datasette's streamed CSV by its max_csv_mb setting
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 BACK = "/data/"
 
 
@@ -41,6 +43,20 @@ def route_paths(scope) -> set[str]:
     """The path Datasette is given (without /data), raw and percent-decoded."""
     raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").partition("?")[0]
     return {raw, unquote(raw), scope["path"]}
+
+
+def facet_problem(key: str, value: str) -> str | None:
+    """A message when a facet is given as JSON that Datasette cannot read (it would answer 500), else None."""
+    if not value.startswith("{"):
+        return None
+    try:
+        config = json.loads(value)
+    except ValueError:
+        return f"「{key}」の値が JSON として読めません。"
+    column = config.get("column") or config.get("simple") if isinstance(config, dict) else None
+    if not isinstance(column, str) or not column:
+        return f'「{key}」に JSON を使うときは、{{"column": "列の名前"}} のように列の名前を書いてください。'
+    return None
 
 
 def problem(params: list[tuple[str, str]]) -> str | None:
@@ -52,6 +68,10 @@ def problem(params: list[tuple[str, str]]) -> str | None:
         return f"ファセット（_facet）は {MAX_FACETS} 個まで指定できます。"
     if len(set(facets)) < len(facets):
         return "同じファセット（_facet）が二度指定されています。"
+    for key, value in facets:
+        message = facet_problem(key, value)
+        if message:
+            return message
     for key, value in params:
         if key == "_timelimit" and not TIME_LIMIT.match(value):
             return "「_timelimit」はミリ秒を表す数（半角数字）で指定してください。"
@@ -65,46 +85,6 @@ def problem(params: list[tuple[str, str]]) -> str | None:
     return None
 
 
-class SqlGate:
-    """Admits at most `slots` ad-hoc SQL queries at once, and `per_client` per client address."""
-
-    def __init__(self, slots: int = SQL_SLOTS, per_client: int = SQL_SLOTS_PER_CLIENT):
-        self.slots = slots
-        self.per_client = per_client
-        self.running = 0
-        self.by_client: dict[str, int] = {}
-        self.waiting = 0
-
-    def enter(self, client: str) -> bool:
-        if self.running >= self.slots or self.by_client.get(client, 0) >= self.per_client:
-            return False
-        self.running += 1
-        self.by_client[client] = self.by_client.get(client, 0) + 1
-        return True
-
-    def leave(self, client: str) -> None:
-        self.running -= 1
-        left = self.by_client[client] - 1
-        if left:
-            self.by_client[client] = left
-        else:
-            del self.by_client[client]
-
-    async def turn_away(self) -> None:
-        """Wait before answering 429, unless too many are already waiting."""
-        if self.waiting >= SQL_MAX_WAITING:
-            return
-        self.waiting += 1
-        try:
-            await asyncio.sleep(SQL_REJECT_DELAY)
-        finally:
-            self.waiting -= 1
-
-
-#: one gate per process: every build's Datasette shares it
-GATE = SqlGate()
-
-
 async def answer(send, scope, status: int, message: str, headers: dict | None = None) -> None:
     """A refusal in Japanese: JSON for .json URLs, otherwise the portal's error page; never kept by a cache."""
     headers = {"cache-control": "no-store", **(headers or {})}
@@ -115,6 +95,41 @@ async def answer(send, scope, status: int, message: str, headers: dict | None = 
             error_html(status, detail=message, back=BACK, here=BACK), status, headers, media_type="text/html"
         )
     await response(scope, None, send)
+
+
+def capped(send, scope, limit: int):
+    """`send`, passing at most `limit` bytes of body: past it, a 400 if nothing was sent yet, else a closing note.
+
+    The response's start is held until its first body, so that a body too
+    large from the first byte is answered with an error instead.
+    """
+    held = None
+    sent = 0
+    cut = False
+
+    async def capped_send(message):
+        nonlocal held, sent, cut
+        if cut:
+            return
+        if message["type"] == "http.response.start":
+            held = message
+            return
+        if message["type"] == "http.response.body":
+            sent += len(message.get("body", b""))
+            if sent > limit:
+                cut = True
+                note = f"応答が上限（{limit:,} バイト）を超えたので、ここで打ち切りました。"
+                if held is not None:
+                    await answer(send, scope, 400, note)
+                else:
+                    await send({"type": "http.response.body", "body": f"\n{note}\n".encode(), "more_body": False})
+                return
+        if held is not None:
+            start, held = held, None
+            await send(start)
+        await send(message)
+
+    return capped_send
 
 
 class Guard:
@@ -147,24 +162,25 @@ class Guard:
         if message:
             await answer(with_policy, scope, 400, message)
             return
-        if not any(k in ("sql", "_where") for k, _ in params):
-            await self.app(scope, receive, with_policy)
+        adhoc = any(k in ADHOC for k, _ in params)
+        if adhoc and scope["path"].endswith(".blob"):
+            # a visitor's query returns a blob as its size, never its bytes
+            await answer(with_policy, scope, 400, "SQL の問い合わせの結果から BLOB はダウンロードできません。")
             return
         client = (scope.get("client") or ("?", 0))[0]
-        if not GATE.enter(client):
-            await GATE.turn_away()
-            message = "ほかの SQL の問い合わせを処理中です。数秒おいてからもう一度お試しください。"
-            await answer(with_policy, scope, 429, message, {"retry-after": "2"})
-            return
+        csv_sql = next((v for k, v in params if k == "sql"), None) if scope["path"].endswith(".csv") else None
+        token = CURRENT.set(Visit(client=client, adhoc=adhoc, csv_sql=csv_sql))
         try:
-            await self.app(scope, receive, with_policy)
+            await self.app(scope, receive, capped(with_policy, scope, MAX_RESPONSE_BYTES))
         finally:
-            GATE.leave(client)
+            CURRENT.reset(token)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Guard, then conditional responses, around the Datasette of one build."""
+    """Guard, then conditional responses, around the portal's Datasette of one build."""
+    if not ours(datasette):
+        return None
     seed = next(db.hash for db in datasette.databases.values() if db.hash)
 
     def wrap(app):

@@ -183,6 +183,9 @@ def page_link(table: str | None, row) -> tuple[str, str] | None:
 
 #: SQLite's and Datasette's messages for a query that cannot run, in Japanese (the English text as SQLite gives it)
 ERRORS = [
+    # the portal's own messages about a query (adhoc.py) are Japanese already
+    (re.compile(r"^(SQL の問い合わせ.*)$", re.S), "{0}"),
+    (re.compile(r"^no such table: (.+) \(nearest: (.+)\)$"), "表「{0}」はありません。近い名前の表：{1}"),
     (re.compile(r"^no such table: (.+)$"), "表「{0}」はありません。表の名前を確かめてください。"),
     (re.compile(r"^no such column: (.+)$"), "列「{0}」はありません。列の名前を確かめてください。"),
     (re.compile(r"^no such function: (.+)$"), "関数「{0}」は使えません。"),
@@ -193,13 +196,15 @@ ERRORS = [
         "列「{0}」がどの表のものか分かりません。「表名.列名」と書いてください。",
     ),
     (re.compile(r"^not authorized$"), "この関数や表は使えません（printf、format など）。"),
+    (re.compile(r"^not authorized to use function: (.+)$"), "関数「{0}」は使えません。"),
     (re.compile(r"^Statement must be a SELECT$"), "使えるのは SELECT 文（データを読むこと）だけです。"),
     (re.compile(r"^Statement may not contain PRAGMA$"), "PRAGMA は使えません。"),
     (
         re.compile(r"^(?:SQL query took too long|interrupted)"),
-        "問い合わせが時間の上限（1 秒）を超えたので止めました。条件を絞ってください。",
+        "SQL の問い合わせが時間の上限（1 秒）を超えたので止めました。条件を絞ってください。",
     ),
     (re.compile(r"^(?:string or blob too big|.*too big)$"), "作られる文字列が大きすぎます。"),
+    (re.compile(r"^LIKE or GLOB pattern too complex$"), "LIKE・GLOB のパターンが長すぎます（1,000 文字まで）。"),
     (re.compile(r"^You can only execute one statement at a time$"), "一度に実行できる SQL 文は一つだけです。"),
     (re.compile(r"^Incorrect number of bindings supplied.*"), "SQL の中の :名前 に渡す値の数が合いません。"),
     (re.compile(r"^Table not found: (.+)$"), "表「{0}」はありません。"),
