@@ -32,6 +32,11 @@ def db_option(help_text: str):
     )
 
 
+def seconds_option(name: str, help_text: str):
+    """A timeout of serve, in seconds (10 by default)."""
+    return click.option(name, default=10.0, show_default=True, type=click.FloatRange(0.1, 3600), help=help_text)
+
+
 @click.group(help="砂川市 総合戦略オープンデータポータル — データの構築と公開。")
 def main() -> None:
     pass
@@ -100,13 +105,8 @@ def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
     type=click.IntRange(1, 1_000_000),
     help="ワーカーごとに同時に開いておく接続の上限。超えた接続には 503 を返します",
 )
-@click.option(
-    "--header-timeout",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0.1, 3600),
-    help="リクエストのヘッダーを送り終えるまで待つ秒数。過ぎたら接続を閉じます",
-)
+@seconds_option("--header-timeout", "リクエストのヘッダーを送り終えるまで待つ秒数。過ぎたら接続を閉じます")
+@seconds_option("--send-timeout", "応答を読み進めないクライアントを待つ秒数。過ぎたら接続を閉じます")
 def serve(
     host: str,
     port: int,
@@ -116,6 +116,7 @@ def serve(
     forwarded_allow_ips: str | None,
     max_connections: int,
     header_timeout: float,
+    send_timeout: float,
 ) -> None:
     import os
 
@@ -140,6 +141,7 @@ def serve(
         PORTAL_BASE_URL=base_url,
         PORTAL_MAX_CONNECTIONS=str(max_connections),
         PORTAL_HEADER_TIMEOUT=str(header_timeout),
+        PORTAL_SEND_TIMEOUT=str(send_timeout),
     )
     try:
         run(

@@ -199,6 +199,43 @@ def test_refused_and_failing_requests_add_little_to_the_log(live_server):
     assert len(grown) < 20 * 1000, grown[:1000]
 
 
+def raw_exchange(base: str, request: bytes, wait: float = 3.0) -> bytes:
+    """Send raw bytes, and read until the server closes the connection or `wait` seconds pass."""
+    with socket.create_connection(address(base), timeout=wait) as s:
+        s.sendall(request)
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            answer += b"<still open>"
+    return answer
+
+
+def test_a_request_framed_two_ways_is_refused_and_the_connection_closed(live_server):
+    """Content-Length with Transfer-Encoding: a proxy may read the body one way and the server the other."""
+    smuggled = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    answer = raw_exchange(
+        live_server,
+        b"POST /data/strategy/kpis HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\n\r\n" + smuggled,
+    )
+    assert answer.startswith(b"HTTP/1.1 400") and answer.count(b"HTTP/1.1 ") == 1
+    assert not answer.endswith(b"<still open>")
+    assert "リクエストを読み取れませんでした" in answer.decode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [b"X-Big: " + b"a" * 70_000 + b"\r\n", b"".join(b"X-H%d: 1\r\n" % i for i in range(1000))],
+    ids=["a 70 kB header", "1000 headers"],
+)
+def test_header_fields_too_large_are_431(live_server, headers):
+    answer = raw_exchange(live_server, b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 431")
+    assert "ヘッダーが大きすぎます" in answer.decode() and not answer.endswith(b"<still open>")
+
+
 def test_sql_errors_write_short_lines_however_many_come(live_server):
     """A long search in a table that does not exist, 300 times: a few short lines, never the SQL and its values."""
     size = live_server.log.stat().st_size
@@ -210,6 +247,45 @@ def test_sql_errors_write_short_lines_however_many_come(live_server):
     grown = live_server.log.read_text(errors="replace")[size:]
     assert len(grown) < 2_000, grown[:2000]
     assert "aaaaaaaaaa" not in grown and "Traceback" not in grown
+
+
+#: 1,000 rows of 1,800 kana: a CSV of 5.4 MB, more than the kernel's buffers hold for a client that does not read
+LARGE_CSV = (
+    "/data/strategy.csv?sql="
+    + quote("with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) select i, replace(hex(zeroblob(900)), '0', 'あ') as t from r")
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_clients_that_stop_reading_hold_no_sql_slot_and_are_cut_off(built, tmp_path):
+    proc, base, log = start_server(built.db, tmp_path / "server.log", "--send-timeout", "1")
+    stalled: list[socket.socket] = []
+    try:
+        for n in (2, 3):  # two visitors, as many as the SQL slots
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.bind((f"127.0.0.{n}", 0))
+            s.connect(address(base))
+            s.sendall(f"GET {LARGE_CSV} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n".encode())
+            stalled.append(s)
+        time.sleep(0.5)
+        with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.4"), timeout=30) as client:
+            others = [
+                client.get(base + "/data/strategy.json?sql=select+count(*)+from+kpis").status_code for _ in range(5)
+            ]
+        assert others == [200] * 5
+        time.sleep(2)  # past the send timeout: the server has closed both, with most of the answer unsent
+        for s in stalled:
+            s.settimeout(5)
+            received = b""
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := s.recv(1 << 20):
+                    received += chunk
+            assert 0 < len(received) < 5_000_000
+    finally:
+        for s in stalled:
+            s.close()
+        stop_server(proc, log)
 
 
 @pytest.mark.slow
