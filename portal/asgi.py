@@ -6,7 +6,7 @@ A composition of well-kept parts; each job lives where its docstring says:
 * Flask (portal.web) through a2wsgi for the pages, with Werkzeug's conditional responses;
 * Datasette (portal.datasette) for /data/, its guards in its own plugin hooks;
 * Starlette's StaticFiles for /static/, Datasette's /data/-/static/ and the downloads (portal.files);
-* Starlette's GZipMiddleware for text that is not a download;
+* Starlette's GZipMiddleware for text that is not a download (its ETags weak when it may compress);
 * portal.middleware for the public origin, long URLs and the security headers.
 """
 
@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import FileResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 
 from . import paths
@@ -31,7 +31,7 @@ from .datasette import PREFIX, DataApp
 from .datasette.csp import policy
 from .errors import error_html
 from .files import Downloads
-from .middleware import Front, SecurityHeaders
+from .middleware import Front, SecurityHeaders, WeakWhenCompressed
 from .web import create_app as create_flask_app
 
 #: the origin used when PORTAL_BASE_URL is not set (`portal serve` sets it from --host and --port)
@@ -41,7 +41,24 @@ DOWNLOAD_PAGES = ("/downloads/", "/downloads/dictionary", "/downloads/api", "/do
 
 
 def compressed(app):
-    return GZipMiddleware(app, minimum_size=1024, compresslevel=6)
+    return WeakWhenCompressed(GZipMiddleware(app, minimum_size=1024, compresslevel=6))
+
+
+class GetOnly:
+    """An app that answers only GET and HEAD; any other method gets 405 with Allow.
+
+    A Route's own method check does not help at /data and /favicon.ico: the
+    Mount("/") of the pages matches every method, and Starlette's router
+    prefers a route that matches fully to one that matches but the method.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(405, headers={"allow": "GET, HEAD"})
+        await self.app(scope, receive, send)
 
 
 async def http_error(request, exc: HTTPException) -> Response:
@@ -67,11 +84,11 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         await data.shutdown()
 
     routes = [
-        Route(PREFIX, RedirectResponse(PREFIX + "/", 301)),
+        Route(PREFIX, GetOnly(RedirectResponse(PREFIX + "/", 301))),
         Mount(PREFIX + "/-/static", compressed(StaticFiles(directory=Path(datasette.__file__).parent / "static"))),
         Mount(PREFIX, compressed(data)),
         Mount("/static", compressed(StaticFiles(directory=paths.STATIC))),
-        Route("/favicon.ico", favicon),
+        Route("/favicon.ico", GetOnly(request_response(favicon))),
         *(Route(path, pages) for path in DOWNLOAD_PAGES),
         Route("/downloads/rows/{name}", pages),
         Mount("/downloads", Downloads(builds)),

@@ -1,9 +1,11 @@
 """What every request and response of the portal goes through, whichever part answers it.
 
-Two small ASGI middlewares, written here because the maintained ones do
+Small ASGI middlewares, written here because the maintained ones do
 something else: Starlette's TrustedHostMiddleware refuses an unknown Host
-(in English) instead of pinning the origin, and no maintained package adds
-this project's set of security headers without a framework around it.
+(in English) instead of pinning the origin, no maintained package adds
+this project's set of security headers without a framework around it, and
+Starlette's GZipMiddleware keeps a file's strong ETag on its compressed body
+(`WeakWhenCompressed`).
 """
 
 from __future__ import annotations
@@ -86,3 +88,38 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, secured)
+
+
+class WeakWhenCompressed:
+    """Makes a strong ETag weak on the answer to a request that accepts gzip (wrapping GZipMiddleware).
+
+    A strong ETag promises the same bytes; the compressed body of a file is
+    not the file's bytes, and a client holding it could join it to a range
+    of the uncompressed file with If-Range.  A weak ETag still answers
+    If-None-Match (304) but never If-Range or If-Match.  Whether the body is
+    compressed depends on its size and type, and a 304 refreshes the ETag a
+    client stored with its compressed copy, so every answer to a request
+    that accepts gzip gets the weak one (the test is GZipMiddleware's own).
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        accepts_gzip = scope["type"] == "http" and any(
+            k == b"accept-encoding" and b"gzip" in v for k, v in scope.get("headers", [])
+        )
+        if not accepts_gzip:
+            await self.app(scope, receive, send)
+            return
+
+        async def weakened(message):
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, b"W/" + v if k.lower() == b"etag" and v.startswith(b'"') else v)
+                    for k, v in message.get("headers", [])
+                ]
+                message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, receive, weakened)

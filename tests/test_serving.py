@@ -369,3 +369,37 @@ def test_a_response_past_the_cap_is_refused_or_cut_with_a_note(portal, monkeypat
     assert len(stream.content) - len(note) <= 5_000
     monkeypatch.undo()
     assert len(portal.get("/data/strategy/kpis.csv?_stream=1").content) > 10_000
+
+
+# -- 15. ETags of compressed files, methods ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/static/portal.css", "/data/-/static/app.css"])
+def test_a_compressed_file_never_shares_a_strong_etag_with_its_bytes(portal, path):
+    plain = portal.get(path, headers={"Accept-Encoding": "identity"})
+    packed = portal.get(path, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["etag"] != plain.headers["etag"] and packed.headers["etag"].startswith("W/")
+    # a client holding the compressed body asks for the rest of it: it gets the whole file, never bytes to splice
+    spliced = portal.get(
+        path, headers={"Accept-Encoding": "gzip", "Range": "bytes=100-199", "If-Range": packed.headers["etag"]}
+    )
+    assert spliced.status_code == 200 and spliced.content == plain.content
+    # the uncompressed file's own strong ETag still resumes it, and both answer If-None-Match
+    resumed = portal.get(
+        path, headers={"Accept-Encoding": "identity", "Range": "bytes=100-199", "If-Range": plain.headers["etag"]}
+    )
+    assert resumed.status_code == 206 and resumed.content == plain.content[100:200]
+    assert (
+        portal.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["etag"]}).status_code
+        == 304
+    )
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("path", ["/favicon.ico", "/data"])
+def test_a_wrong_method_is_405_with_allow(portal, path, method):
+    r = portal.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD"
+    assert "この方法では利用できません" in r.text
+    assert portal.get(path).status_code in (200, 301)
