@@ -2,12 +2,16 @@
 
 Each scenario is loaded with wrk (Debian's package) for a fixed time at 1 and
 2 workers; every figure is also given as a ratio to a static file measured in
-the same run, so results from different machines can be compared.  The build
-is timed against the time of only importing its libraries.
+the same run, so results from different machines can be compared.  Under
+load, a page and a visitor's SQL are measured while four clients loop an
+expensive query (「過負荷中」), and while four visitors each loop the worst
+query of the attacks on the SQL surface (「攻撃中」).  The build is timed
+against the time of only importing its libraries.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -21,7 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from urllib.request import urlopen
 
 from . import paths
@@ -30,6 +34,14 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = 8
 THREADS = 2
 EXPENSIVE = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+#: the worst query of the attacks on the SQL surface: seconds of LIKE between two of SQLite's time checks
+#: (stopped by the worker's limits at 2 s; README 「セキュリティと運用」)
+WORST = (
+    "with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) select sum(a like ('%'||b)) "
+    "from r, (select replace(hex(zeroblob(40000)),'0','a') a, replace(hex(zeroblob(499)),'0','a')||'b' b)"
+)
+#: what a visitor asks while others attack
+PLAIN_SQL = "select count(*) from kpis"
 
 SCENARIOS = [
     ("static", "静的ファイル（基準）", "/static/portal.css"),
@@ -67,12 +79,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_kb(pid: int) -> int:
-    """Resident memory of a process and its children (uvicorn's workers), in kB."""
-    total = 0
-    pids = [pid] + [
+def descendants(pid: int) -> list[int]:
+    children = [
         int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     ]
+    return children + [d for c in children for d in descendants(c)]
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants (uvicorn's workers and their SQL workers), in kB."""
+    total = 0
+    pids = [pid, *descendants(pid)]
     for p in pids:
         try:
             with open(f"/proc/{p}/status") as fh:
@@ -177,6 +194,63 @@ def overload(base: str, seconds: int = DURATION * 2) -> dict:
     }
 
 
+def get_from(base: str, path: str, address: str, timeout: float = 60) -> int:
+    """GET `path` from another loopback address (another visitor); the status, or 0 when the connection failed."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=(address, 0))
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def under_attack(base: str, seconds: int = DURATION * 2) -> dict:
+    """Four visitors each loop the worst query; a page's figures (wrk) and a fifth visitor's SQL meanwhile."""
+    stop_at = time.monotonic() + seconds
+    attacks: list[int] = []
+    sql: list[tuple[float, int]] = []
+
+    def attacker(address: str) -> None:
+        while time.monotonic() < stop_at:
+            attacks.append(get_from(base, "/data/strategy.json?sql=" + quote(WORST), address))
+
+    def visitor() -> None:
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            status = get_from(base, "/data/strategy.json?sql=" + quote(PLAIN_SQL), "127.0.0.9")
+            sql.append(((time.perf_counter() - started) * 1000, status))
+
+    threads = [threading.Thread(target=attacker, args=(f"127.0.0.{n}",)) for n in (2, 3, 4, 5)]
+    threads.append(threading.Thread(target=visitor))
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    page = wrk(base + "/goals/3", seconds - 1)
+    for t in threads:
+        t.join()
+    times = [ms for ms, _ in sql]
+    return {
+        "flask_goal": page,
+        "visitor_sql": {
+            "p50_ms": round(percentile(times, 0.5), 1),
+            "p99_ms": round(percentile(times, 0.99), 1),
+            "requests": len(sql),
+            "answers": {str(s): sum(1 for _, x in sql if x == s) for s in sorted({x for _, x in sql})},
+        },
+        "attack_answers": {str(s): attacks.count(s) for s in sorted(set(attacks))},
+    }
+
+
 def sizes(base: str) -> dict:
     """Bytes of each page as sent without and with gzip."""
     from urllib.request import Request
@@ -259,6 +333,7 @@ def main() -> int:
             for row in rows.values():
                 row["ratio_to_static"] = round(row["requests_per_s"] / static, 3) if static else None
             rows["overload"] = overload(base)
+            rows["attack"] = under_attack(base)
             results["workers"][str(workers)] = {"scenarios": rows, "rss_kb_after": rss_kb(proc.pid)}
             if workers == 1:
                 results["sizes"] = sizes(base)
@@ -277,7 +352,7 @@ def report(results: dict) -> str:
     lines = [f"{'scenario':<40} {'workers':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'÷static':>8}"]
     for workers, data in results["workers"].items():
         for key, row in data["scenarios"].items():
-            if key == "overload":
+            if key in ("overload", "attack"):
                 continue
             lines.append(
                 f"{row['label']:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} "
@@ -292,6 +367,13 @@ def report(results: dict) -> str:
                 f"{name:<40} {workers:>7} {row['requests_per_s']:>9.0f} {row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>6} {'':>8}"
             )
         lines.append(f"{'  SQL answers during overload':<40} {workers:>7} {o['sql_answers']}")
+        a = data["scenarios"]["attack"]
+        page, sql = a["flask_goal"], a["visitor_sql"]
+        lines.append(
+            f"{'攻撃中（4 人が最悪の SQL をくり返す）':<40} {workers:>7} page p99 {page['p99_ms']:.1f} ms "
+            f"({page['requests_per_s']:.0f} req/s, errors {page['errors']}); "
+            f"SQL p50 {sql['p50_ms']:.0f} / p99 {sql['p99_ms']:.0f} ms {sql['answers']}; attacks {a['attack_answers']}"
+        )
         lines.append(f"{'  server memory after (RSS, MB)':<40} {workers:>7} {data['rss_kb_after'] / 1024:>9.0f}")
     lines.append(f"\n{'page':<40} {'plain bytes':>12} {'gzip bytes':>12}")
     for path, size in results["sizes"].items():
