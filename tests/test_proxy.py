@@ -2,7 +2,9 @@
 
 The nginx configuration is taken from the README as it is written; only the
 ports, the header timeout (2 s instead of 10 s, to keep the test short) and
-one test header naming the upstream are changed.
+one test header naming the upstream are changed.  One more proxy, for the
+slow-query test, shortens the SQL location's read timeout below the time a
+query may run, to see what the proxy does when an answer comes too late.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REQUIRED = os.environ.get("PORTAL_REQUIRE_NGINX") == "1"
 PUBLIC = "opendata.example.jp"
 SLOW_SQL = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+#: a query the portal stops at its 2 s limit (seconds of LIKE between two of SQLite's time checks)
+SLOWEST_SQL = (
+    "with recursive r(i) as (select 1 union all select i + 1 from r limit 1000) select sum(a like ('%'||b)) "
+    "from r, (select replace(hex(zeroblob(40000)),'0','a') a, replace(hex(zeroblob(499)),'0','a')||'b' b)"
+)
+UPSTREAM = r"server 127\.0\.0\.1:(\d+)\b"
 
 
 def readme_nginx() -> str:
@@ -40,19 +48,17 @@ def readme_nginx() -> str:
 def test_the_readme_names_the_same_ports_and_origin_in_its_commands_and_its_nginx_configuration():
     text = (paths.ROOT / "README.md").read_text(encoding="utf-8")
     conf = readme_nginx()
-    for port in re.findall(r"server 127\.0\.0\.1:(\d+);", conf):
+    for port in re.findall(UPSTREAM, conf):
         assert f"portal serve --port {port} --forwarded-allow-ips 127.0.0.1" in text
     assert f"server_name {PUBLIC};" in conf and f"PORTAL_BASE_URL=https://{PUBLIC}" in text
 
 
-@pytest.fixture(scope="module")
-def proxy(built, tmp_path_factory):
+def run_proxy(built, tmp: Path, sql_read_timeout: str | None = None):
     """nginx on a free port with the README's configuration, in front of two replicas of one build."""
     if not Path(NGINX).exists():
         if REQUIRED:
             pytest.fail(f"nginx がありません（{NGINX}）: apt-get install nginx")
         pytest.skip(f"nginx がないため、本番構成のテストを実行しません（{NGINX}）: apt-get install nginx")
-    tmp = tmp_path_factory.mktemp("nginx")
     os.environ["PORTAL_BASE_URL"] = f"http://{PUBLIC}"
     try:
         replicas = [
@@ -61,14 +67,23 @@ def proxy(built, tmp_path_factory):
     finally:
         del os.environ["PORTAL_BASE_URL"]
     conf = readme_nginx()
-    ports = re.findall(r"server 127\.0\.0\.1:(\d+);", conf)
+    ports = re.findall(UPSTREAM, conf)
     for (_, base, _), port in zip(replicas, ports, strict=True):
-        conf = conf.replace(f"127.0.0.1:{port};", f"127.0.0.1:{base.rsplit(':', 1)[1]};")
+        conf = re.sub(rf"127\.0\.0\.1:{port}\b", f"127.0.0.1:{base.rsplit(':', 1)[1]}", conf)
     listen = free_port()
     conf = conf.replace("listen 80 default_server;", f"listen 127.0.0.1:{listen} default_server;")
     conf = conf.replace("listen 80;", f"listen 127.0.0.1:{listen};")
     conf = conf.replace("client_header_timeout 10s;", "client_header_timeout 2s;")
-    conf = conf.replace("location / {", "location / {\n        add_header X-Test-Upstream $upstream_addr always;")
+    for location in ("location / {", "location /data/ {"):
+        assert location in conf, location
+        conf = conf.replace(location, location + "\n        add_header X-Test-Upstream $upstream_addr always;")
+    if sql_read_timeout:
+        sql_location = conf[conf.index("location /data/ {") :]
+        assert "proxy_read_timeout" in sql_location
+        conf = conf.replace(
+            sql_location,
+            re.sub(r"proxy_read_timeout \S+;", f"proxy_read_timeout {sql_read_timeout};", sql_location, count=1),
+        )
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp / sub).mkdir()
         (tmp / sub).chmod(0o777)
@@ -95,11 +110,24 @@ http {{
             break
         except httpx.TransportError:
             time.sleep(0.1)
-    yield base, [r[1] for r in replicas]
-    nginx.terminate()
-    nginx.wait(timeout=10)
-    for proc, _, log in replicas:
-        stop_server(proc, log)
+    try:
+        yield base, [r[1] for r in replicas]
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        for proc, _, log in replicas:
+            stop_server(proc, log)
+
+
+@pytest.fixture(scope="module")
+def proxy(built, tmp_path_factory):
+    yield from run_proxy(built, tmp_path_factory.mktemp("nginx"))
+
+
+@pytest.fixture(scope="module")
+def impatient_proxy(built, tmp_path_factory):
+    """The README's proxy, whose SQL location gives up after 1 s: a query outlives its budget there."""
+    yield from run_proxy(built, tmp_path_factory.mktemp("nginx-impatient"), sql_read_timeout="1s")
 
 
 def client_from(address: str) -> httpx.Client:
@@ -160,6 +188,8 @@ def test_host_probes_through_the_proxy(proxy):
 
 
 def test_the_sql_gate_counts_visitors_not_the_proxy(proxy):
+    """One visitor runs a slow query: its second waits its turn, its third is turned away; another visitor on the
+    same replica is answered meanwhile."""
     base, _ = proxy
     a = "127.0.0.2"
     with client_from(a) as client:
@@ -172,16 +202,53 @@ def test_the_sql_gate_counts_visitors_not_the_proxy(proxy):
     )
     results: dict[str, int] = {}
 
-    def slow():
-        with client_from(a) as client:
-            results["a1"] = client.get(base + "/data/strategy.json?sql=" + quote(SLOW_SQL)).status_code
+    def ask(key: str, address: str, sql: str) -> None:
+        with client_from(address) as client:
+            results[key] = client.get(base + "/data/strategy.json?sql=" + quote(sql)).status_code
 
-    worker = threading.Thread(target=slow)
-    worker.start()
+    first = threading.Thread(target=ask, args=("a1", a, SLOW_SQL))
+    first.start()
     time.sleep(0.3)
-    with client_from(a) as client:
-        results["a2"] = client.get(base + "/data/strategy.json?sql=" + quote("select 1")).status_code
-    with client_from(b) as client:
-        results["b"] = client.get(base + "/data/strategy.json?sql=" + quote("select 2")).status_code
-    worker.join()
-    assert results == {"a1": 400, "a2": 429, "b": 200}, results
+    more = [threading.Thread(target=ask, args=(key, a, f"select {n}")) for n, key in enumerate(("a2", "a3"))]
+    for t in more:
+        t.start()
+    time.sleep(0.1)
+    ask("b", b, "select 2")
+    for t in [first, *more]:
+        t.join()
+    assert results["a1"] == 400 and results["b"] == 200, results
+    assert sorted([results["a2"], results["a3"]]) == [200, 429], results
+
+
+def test_slow_queries_past_the_proxys_timeout_leave_pages_and_files_answering(impatient_proxy):
+    """Two visitors' queries outlive the SQL location's read timeout: each is answered 504 by the one replica it
+    went to (never sent again to the other), and meanwhile every page, static file and download is answered 200.
+
+    With a single location that retried on timeout and marked a replica down after one failure, this made every
+    request 502 (「no live upstreams」) for ten seconds.
+    """
+    base, _ = impatient_proxy
+    slow: dict[str, httpx.Response] = {}
+
+    def ask(address: str) -> None:
+        with client_from(address) as client:
+            slow[address] = client.get(base + "/data/strategy.json?sql=" + quote(SLOWEST_SQL))
+
+    askers = [threading.Thread(target=ask, args=(f"127.0.0.{n}",)) for n in (5, 6)]
+    for t in askers:
+        t.start()
+    answers: list[tuple[str, int]] = []
+    with client_from("127.0.0.7") as client:
+        while any(t.is_alive() for t in askers) or len(answers) < 30:
+            for path in ("/static/portal.css", "/goals/3", "/downloads/kpis.csv", "/data/strategy/kpis.json?_size=1"):
+                answers.append((path, client.get(base + path).status_code))
+            time.sleep(0.05)
+        for _ in range(10):  # and after the timeouts, nothing is marked down
+            for path in ("/static/portal.css", "/"):
+                answers.append((path, client.get(base + path).status_code))
+    for t in askers:
+        t.join()
+    assert [r.status_code for r in slow.values()] == [504, 504]
+    for r in slow.values():
+        assert "," not in r.headers["x-test-upstream"], r.headers["x-test-upstream"]  # one replica tried
+    assert {status for _, status in answers} == {200}, [a for a in answers if a[1] != 200][:10]
