@@ -49,6 +49,7 @@ import contextlib
 import difflib
 import logging
 import marshal
+import os
 import signal
 import sqlite3
 import sys
@@ -262,10 +263,29 @@ class Gate:
 
 
 class Process:
-    """One worker process, spoken to in marshal frames over its stdin and stdout."""
+    """One worker process, spoken to in marshal frames over its stdin and stdout.
+
+    It is killed through a pidfd (Linux), which names this process and no
+    other: Popen.kill() would first reap a process that has just ended (by
+    SIGXCPU), before asyncio's child watcher does, and a plain kill() by pid
+    could reach another process once the pid has been reused.
+    """
 
     def __init__(self, proc: asyncio.subprocess.Process):
         self.proc = proc
+        try:
+            self.pidfd: int | None = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):  # another system, or an old kernel
+            self.pidfd = None
+
+    def kill(self) -> None:
+        if self.pidfd is None:
+            if self.proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+            return
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
 
     @classmethod
     async def start(cls) -> Process:
@@ -315,11 +335,12 @@ class Process:
         try:
             await asyncio.wait_for(asyncio.shield(self.proc.wait()), grace)
         except TimeoutError:
-            if self.proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
+            self.kill()
         code = await self.proc.wait()
         self.proc.stdin.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
         return code
 
 
@@ -341,8 +362,9 @@ class Pool:
         if self.loop is not loop:
             # another event loop (a new server, a test): the processes of the old one are not ours to wait for
             for worker in [*self.idle, *self.busy]:
-                if worker.alive:
-                    worker.proc.kill()
+                worker.kill()
+                if worker.pidfd is not None:
+                    os.close(worker.pidfd)
             self.__init__(self.size)
             self.loop = loop
         return loop
