@@ -139,8 +139,9 @@ class Worker:
         path, sql, params, time_limit_ms, max_rows, cpu_seconds = job
         conn = self.connect(path)
         used = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(used.ru_utime + used.ru_stime) + cpu_seconds
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
+        resource.setrlimit(
+            resource.RLIMIT_CPU, within_hard(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + cpu_seconds)
+        )
         deadline = time.perf_counter() + time_limit_ms / 1000
         # as Datasette's sqlite_timelimit: the check between VM steps, for queries that take many steps
         conn.set_progress_handler(lambda: time.perf_counter() >= deadline, 1 if time_limit_ms <= 20 else 1000)
@@ -183,7 +184,14 @@ def limit_resources() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     with open("/proc/self/status") as fh:
         size = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
-    resource.setrlimit(resource.RLIMIT_AS, (size + MEMORY_BYTES, size + MEMORY_BYTES))
+    limit = within_hard(resource.RLIMIT_AS, size + MEMORY_BYTES)
+    resource.setrlimit(resource.RLIMIT_AS, (limit[0], limit[0]))
+
+
+def within_hard(which: int, soft: int) -> tuple[int, int]:
+    """(soft, hard) for setrlimit: `soft`, or the hard limit the server was started with when that is lower."""
+    hard = resource.getrlimit(which)[1]
+    return (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
 
 
 def main() -> None:
