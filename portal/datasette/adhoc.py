@@ -365,7 +365,7 @@ class Pool:
                 worker.kill()
                 if worker.pidfd is not None:
                     os.close(worker.pidfd)
-            self.__init__(self.size)
+            self.__init__()
             self.loop = loop
         return loop
 
@@ -456,12 +456,13 @@ class AdhocSql:
     async def execute(self, db: Database, visit: Visit, sql: str, params, truncate: bool, custom_time_limit, page_size):
         loop = asyncio.get_running_loop()
         remaining = REQUEST_BUDGET - visit.spent
-        time_limit_ms = db.ds.sql_time_limit_ms
-        if custom_time_limit and custom_time_limit < time_limit_ms:
-            time_limit_ms = custom_time_limit
-        time_limit_ms = min(time_limit_ms, int((remaining - 0.25) * 1000))
+        limit_ms = db.ds.sql_time_limit_ms
+        if custom_time_limit and custom_time_limit < limit_ms:
+            limit_ms = custom_time_limit
+        # the request's earlier queries may have used some of its budget: this one gets what is left
+        time_limit_ms = min(limit_ms, int((remaining - 0.25) * 1000))
         if time_limit_ms <= 0:
-            raise QueryTimeLimit(0, sql, params)
+            raise QueryTimeLimit(REQUEST_BUDGET, sql, params)
         # as Database.execute: one row more than asked, to tell whether there are more
         page_size = page_size or db.ds.page_size
         max_rows = db.ds.max_returned_rows
@@ -503,7 +504,7 @@ class AdhocSql:
             return results(*answer[1:])
         kind, message = answer[1], answer[2]
         if kind == "interrupted":
-            raise QueryTimeLimit(time_limit_ms / 1000, sql, params)
+            raise QueryTimeLimit(limit_ms / 1000 if time_limit_ms == limit_ms else REQUEST_BUDGET, sql, params)
         if kind in ("memory", "result"):
             log(visit.client, "SQL worker refused a result (%s): %s", kind, one_line(sql))
             raise QueryStopped(kind)
