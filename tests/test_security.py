@@ -373,7 +373,7 @@ def cpu_seconds(pid: int) -> float:
 
 def workers_settled(pid: int, count: int = 3) -> set[int]:
     """The server's worker processes, once it has `count` of them again (a killed one is replaced)."""
-    for _ in range(100):
+    for _ in range(400):
         found = child_processes(pid)
         if len(found) == count:
             return found

@@ -303,7 +303,7 @@ def test_many_overruns_leave_processes_threads_and_descriptors_flat(built, tmp_p
         for n in range(8):
             r = httpx.get(base + "/data/strategy.json", params={"sql": overruns[n % 2]}, timeout=30)
             assert r.status_code == 400 and "上限" in r.json()["error"]
-            for _ in range(100):  # the killed worker's replacement starts
+            for _ in range(400):  # the killed worker is reaped and its replacement starts
                 if len(child_processes(base.pid)) == 3:
                     break
                 time.sleep(0.05)
@@ -317,6 +317,7 @@ def test_many_overruns_leave_processes_threads_and_descriptors_flat(built, tmp_p
     # flat: at most one worker's pipes and watcher thread in flux at a time, and none left at the end
     assert max(threads) <= threads[0] + 2 and threads[-1] <= threads[0] + 1, threads
     assert max(fds) <= fds[0] + 6 and fds[-1] <= fds[0] + 2, fds
-    assert set(workers) == {3}, workers
+    # a killed worker may not be reaped yet when a sample is taken on a busy machine, but none is left behind
+    assert max(workers) <= 4 and workers[-1] == 3, workers
     text = base.log.read_text(errors="replace")
     assert "Traceback" not in text and "Unknown child process" not in text, text[-2000:]
