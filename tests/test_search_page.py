@@ -19,7 +19,7 @@ from portal.search import SEARCHABLE, normalize
 from .browser import describe, open_page, run_axe
 
 #: the sections in the order the page promises: what changed and why first, then the plan
-ORDER = ["changes", "reasons", "texts", "projects", "kpis", "related_projects"]
+ORDER = ["changes", "reasons", "projects", "kpis", "related_projects", "texts"]
 #: per table of the plan: the text a hit shows, which is what makes two rows "the same entry"
 SHOWN_TEXT = {
     "texts": ("section", "text"),
@@ -163,6 +163,8 @@ def test_sections_come_changes_first_and_none_is_empty(client):
     tables = [s["table"] for s in found]
     assert tables[0] == "changes"
     assert tables == [t for t in ORDER if t in tables]
+    # names before long paragraphs: the plan's running text comes last
+    assert tables[-1] == "texts"
     for s in found:
         assert s["count"] > 0 and s["hits"], s["table"]
     body = get(client, "保育")

@@ -41,8 +41,12 @@ def test_the_top_page_says_what_changed_and_links_each_change_and_its_reason(cli
         "「乳幼児等医療費助成事業」→「子ども医療費無料化事業」（理由）。"
     ) in page
     assert "指標が 2 件加わりました：「利用者登録率（保育所）」（理由）、「利用者登録率（小中学校）」（理由）。" in page
-    assert "1 件の指標は、設定しないことになりました：「対象者１人当たりの助成額」（理由）。" in page
-    assert "新しい事業 1 件には、指標を設定しません：「学校給食費無償化事業」（理由）。" in page
+    assert (
+        "1 件の指標をやめ、その事業には指標を置かないことになりました：「対象者１人当たりの助成額」（理由）。" in page
+    )
+    assert "新しい事業 1 件には、指標を置きません：「学校給食費無償化事業」（理由）。" in page
+    # the group of change 14 does not call it a deletion
+    assert "指標の追加・削除と、指標を置かない事業（4 件）" in page
     assert "目標値や基準値、その年を変えた指標はありません。" in page
     assert "主な関連事業が 2 件加わりました" in page
     body = text(client.get("/"))
@@ -60,10 +64,10 @@ def test_the_changes_page_says_each_change_once_in_a_sentence_with_its_reason(cl
     page = plain(body)
     assert "基本目標３に、新しい事業「学校給食費無償化事業」が加わりました。" in page
     assert (
-        "事業「子ども医療費無料化事業」の指標「対象者１人当たりの助成額」は、設定しないことになりました（資料では「KPIの設定が困難なため設定しない」）。"
-        in page
-    )
-    assert "事業「学校給食費無償化事業」には指標を設定しません（資料では「KPIの設定が困難なため設定しない」）。" in page
+        "事業「子ども医療費無料化事業」の指標「対象者１人当たりの助成額」をやめ、この事業には指標を置かないことになりました"
+        "（資料では「KPIの設定が困難なため設定しない」）。"
+    ) in page
+    assert "事業「学校給食費無償化事業」には指標を置きません（資料では「KPIの設定が困難なため設定しない」）。" in page
     assert "理由：新規事業の追加" in page
     # wording edits come last, folded
     assert body.index('id="sg-texts"') > body.index('id="sg-related"') > body.index('id="sg-projects"')
@@ -136,7 +140,8 @@ def test_kpi_list(client):
     assert "利用者登録率（保育所）" in body
     assert "追加" in body
     body = text(client.get("/kpis/?v=1"))
-    assert "対象者１人当たりの助成額" in body and "削除" in body
+    row = re.search(r"<tr>(?:(?!</tr>).)*対象者１人当たりの助成額.*?</tr>", body, re.S).group(0)
+    assert "指標を置かないことに変更" in row and "削除" not in row
 
 
 def kpi_id(app, name, version):
@@ -158,10 +163,14 @@ def test_kpi_page_explains_values_in_words(app, client):
 
 
 def test_kpi_life_across_versions(app, client):
-    dropped = text(client.get(f"/kpis/{kpi_id(app, '対象者１人当たりの助成額', 1)}"))
-    assert "削除されました" in dropped and "KPIの設定が困難なため設定しない" in dropped
-    added = text(client.get(f"/kpis/{kpi_id(app, '利用者登録率（保育所）', 2)}"))
-    assert "追加されました" in added
+    dropped = plain(text(client.get(f"/kpis/{kpi_id(app, '対象者１人当たりの助成額', 1)}")))
+    assert (
+        "指標を置かないことに変更：この改訂で、事業の指標「対象者１人当たりの助成額」をやめ、この事業には指標を置かない"
+        "ことになりました（資料では「KPIの設定が困難なため設定しない」）。"
+    ) in dropped
+    assert "削除" not in dropped
+    added = plain(text(client.get(f"/kpis/{kpi_id(app, '利用者登録率（保育所）', 2)}")))
+    assert "指標の追加：この指標は、この改訂で加わりました。" in added
     moved = text(client.get(f"/kpis/{kpi_id(app, 'チームを構成する事業者数', 2)}"))
     assert "地域ブランド構築事業" in moved and "地域ブランド定着推進事業" in moved
 
@@ -259,14 +268,14 @@ def test_post_is_not_allowed(client):
 
 def test_every_page_cites_and_links_to_the_data(client, app):
     expected = {
-        "/": ("/data/strategy/versions", None),
-        "/about": ("/data/strategy/events", "計画書2ページ"),
-        "/goals/1": ("/data/strategy/kpis?goal_no=1&version_id=2", "計画書5・7ページ"),
-        "/kpis/": ("/data/strategy/kpis?version_id=2", None),
+        "/": ("/data/strategy/changes?_defaults=off", None),
+        "/about": ("/data/strategy/events?_defaults=off", "計画書2ページ"),
+        "/goals/1": ("/data/strategy/kpis?goal_no=1&version_id=2&_defaults=off", "計画書5・7ページ"),
+        "/kpis/": ("/data/strategy/kpis?version_id=2&_defaults=off", None),
         f"/kpis/{kpi_id(app, '接種率', 2)}": (f"/data/strategy/kpis/{kpi_id(app, '接種率', 2)}", "計画書15ページ"),
-        "/changes/": ("/data/strategy/changes", None),
+        "/changes/": ("/data/strategy/changes?_defaults=off", None),
         "/changes/1": ("/data/strategy/changes/1", "計画書2ページ"),
-        "/glossary": ("/data/strategy/units", None),
+        "/glossary": ("/data/strategy/units?_defaults=off", None),
     }
     for path, (sql, pages) in expected.items():
         cite, links = page_source(text(client.get(path)))

@@ -118,8 +118,13 @@ def test_the_comparison_workbook_answers_which_targets_changed(workbooks):
     ws = workbooks["kpi_comparison"].worksheets[0]
     columns = [c.value for c in ws[1]]
     rows = [dict(zip(columns, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
-    assert {r["比較の結果"] for r in rows} == {"変更なし", "追加", "設定しないに変更", "追加された事業で設定しない"}
-    dropped = next(r for r in rows if r["比較の結果"] == "設定しないに変更")
+    assert {r["比較の結果"] for r in rows} == {
+        "指標は変更なし",
+        "指標の追加",
+        "指標を置かないことに変更",
+        "追加された事業で指標を置かない",
+    }
+    dropped = next(r for r in rows if r["比較の結果"] == "指標を置かないことに変更")
     assert (dropped["指標名"], dropped["変更前の目標値"], dropped["変更前の目標年（資料の表記）"]) == (
         "対象者１人当たりの助成額",
         8400,

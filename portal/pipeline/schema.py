@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from .tables_check import TablesError, check, package_field
+
 SCHEMA_FILE = Path(__file__).with_name("tables.yaml")
 
 #: Table Schema type → SQLite column type.  NUMERIC keeps 7740 an integer and 57.7 a real.
@@ -49,12 +51,17 @@ class Table:
     def foreign_keys(self) -> list[dict]:
         return self.descriptor.get("foreignKeys", [])
 
+    @property
+    def display(self) -> dict:
+        """How the table is shown (tables.yaml `display`): facets, label column, reading order, search, defaults."""
+        return self.descriptor.get("display", {})
+
     def field(self, name: str) -> dict:
         return next(f for f in self.fields if f["name"] == name)
 
     def table_schema(self) -> dict:
         """The Frictionless Table Schema of this table."""
-        schema: dict[str, Any] = {"fields": self.fields, "primaryKey": self.primary_key}
+        schema: dict[str, Any] = {"fields": [package_field(f) for f in self.fields], "primaryKey": self.primary_key}
         if self.foreign_keys:
             schema["foreignKeys"] = self.foreign_keys
         schema["missingValues"] = [""]
@@ -83,11 +90,9 @@ class Table:
         return f'CREATE TABLE "{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
 
     def index_columns(self) -> list[list[str]]:
-        """Columns worth an index: every foreign key, and the columns people filter on."""
+        """Columns worth an index: every foreign key, and the columns people filter on (its facets and defaults)."""
         wanted = [fk["fields"] for fk in self.foreign_keys]
-        for name in ("goal_no", "kind", "change_type", "status"):
-            if name in self.columns:
-                wanted.append([name])
+        wanted += [[name] for name in [*self.display.get("facets", []), *self.display.get("defaults", {})]]
         out: list[list[str]] = []
         for cols in wanted:
             if cols not in out and cols != self.primary_key:
@@ -105,8 +110,6 @@ def _with_enum(f: dict) -> dict:
     if "categories" not in f:
         return f
     constraints = f.get("constraints", {})
-    if "enum" in constraints:
-        raise ValueError(f"{SCHEMA_FILE.name}: {f['name']}: write the values only under categories, not as enum")
     out = {k: v for k, v in f.items() if k not in ("constraints", "example", "categories")}
     out["constraints"] = {**constraints, "enum": [c["value"] for c in f["categories"]]}
     if "example" in f:
@@ -117,9 +120,18 @@ def _with_enum(f: dict) -> dict:
 
 @cache
 def load_schema() -> dict:
-    """tables.yaml as a dictionary (package metadata, resources)."""
+    """tables.yaml as a dictionary (package metadata, names, counts, groups, queries, resources), checked.
+
+    A file that is not as the portal needs it is a TablesError naming each key
+    at fault (tables_check.py).
+    """
     with SCHEMA_FILE.open(encoding="utf-8") as fh:
-        schema = yaml.safe_load(fh)
+        try:
+            schema = yaml.safe_load(fh)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise TablesError(f"{SCHEMA_FILE.name}:{mark.line + 1 if mark else ''}: YAML として読めません") from exc
+    check(schema, SCHEMA_FILE.name)
     for resource in schema["resources"]:
         resource["fields"] = [_with_enum(f) for f in resource["fields"]]
     return schema

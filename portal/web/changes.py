@@ -7,11 +7,12 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..pipeline.display import groups as code_groups
 from ..pipeline.schema import package_meta
 from .common import citation, csv_link, data, int_param, latest_version, sql_link
 from .diff import char_diff
 from .format import CHANGE_TYPES, change_type
-from .summary import GROUPS, group_of, item, summarize
+from .summary import FIELD, group_keys, group_of, item, summarize
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
 
@@ -44,7 +45,7 @@ def revisions_of(d) -> list[dict]:
 def index():
     d = data()
     goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
-    group = choice("group", GROUPS)
+    group = choice("group", group_keys())
     kind = choice("type", CHANGE_TYPES)
     revisions = revisions_of(d)
     rev = int_param("rev", {r["to_version_id"] for r in revisions})
@@ -69,7 +70,7 @@ def index():
         kind=kind,
         rev=rev,
         revisions=revisions,
-        group_keys=list(GROUPS),
+        group_titles={g.key: g.title for g in code_groups(FIELD)},
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
         cite=citation(
             plan_pages=[c["plan_page"] for c in rows], source_pages=[(c["document_id"], c["source_page"]) for c in rows]
@@ -103,16 +104,6 @@ def change(change_id: int):
 feed_bp = Blueprint("feed", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
-#: how long an entry's title may be before it is cut with 「…」
-TITLE_CHARS = 60
-
-
-def element_name(it) -> str:
-    """What a change is about, in a few words: a project's or indicator's name, or the start of a text."""
-    row = it.row
-    text = next((row[k] for k in ("name", "title", "text", "status_text") if row and row.get(k)), "")
-    text = " ".join(str(text).split())
-    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
 def entry_text(c: dict, goal_label: str | None) -> str:
@@ -177,7 +168,7 @@ def atom():
         entry = sub(feed, "entry")
         link = f"{root}/changes/{c['id']}"
         sub(entry, "id", link)
-        sub(entry, "title", f"{change_type(c['change_type'])}：{element_name(it)}")
+        sub(entry, "title", it.sentence(html=False))
         sub(entry, "link", rel="alternate", type="text/html", href=link)
         sub(entry, "updated", dates[c["id"]])
         sub(entry, "category", term=c["change_type"], label=change_type(c["change_type"]))

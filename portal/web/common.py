@@ -47,10 +47,15 @@ def int_param(name: str, allowed: set[int]) -> int | None:
     return int(raw)
 
 
+#: Datasette's marker of a URL that names all its filters: the table's defaults (the latest version, the
+#: indicators only) are not added to it (portal/datasette/defaults.py)
+ALL_FILTERS = ("_defaults", "off")
+
+
 def sql_link(table: str, **filters) -> str:
-    """The same rows in Datasette."""
-    query = urlencode({k: v for k, v in filters.items() if v is not None})
-    return f"{DATA_PREFIX}/{table}" + (f"?{query}" if query else "")
+    """The same rows in Datasette: exactly the filters given (no default of the table's page is added)."""
+    query = urlencode([*((k, v) for k, v in filters.items() if v is not None), ALL_FILTERS])
+    return f"{DATA_PREFIX}/{table}?{query}"
 
 
 def csv_link(table: str, **filters) -> str:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from ..pipeline.display import names, queries
 from ..pipeline.schema import labels
 
 #: how a unit is shown (the data stores "%"; the document writes 「％」)
@@ -17,6 +18,7 @@ JST = ZoneInfo("Asia/Tokyo")
 #: the Japanese labels of the codes, from the Table Schema (tables.yaml)
 CHANGE_TYPES = labels("changes", "change_type")
 KPI_KINDS = labels("kpis", "kind")
+KPI_STATUS = labels("kpis", "status")
 COMPARISON = labels("kpi_comparison", "status")
 
 
@@ -83,6 +85,11 @@ def register(app) -> None:
         change_type=change_type,
         jst_date=jst_date,
     )
-    from ..datasette.metadata import QUERIES
-
-    app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS, COMPARISON=COMPARISON, QUERIES=QUERIES)
+    app.jinja_env.globals.update(
+        CHANGE_TYPES=CHANGE_TYPES,
+        KPI_KINDS=KPI_KINDS,
+        KPI_STATUS=KPI_STATUS,
+        COMPARISON=COMPARISON,
+        QUERIES=queries(),
+        NAMES=names(),
+    )

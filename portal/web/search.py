@@ -17,39 +17,22 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from ..pipeline.display import shown
 from ..pipeline.schema import table as schema_table
 from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
-from .common import DATA_PREFIX, citation
+from .common import ALL_FILTERS, DATA_PREFIX, citation
 from .store import Data, connect
 
 bp = Blueprint("search", __name__)
 
-#: the order of the result sections: what changed and why, then the plan's text, projects, indicators, related projects
-ORDER = ("changes", "reasons", "texts", "projects", "kpis", "related_projects")
-#: per table of the plan (which has both versions): the fields a hit shows.  Two linked rows whose
-#: fields read the same (ignoring white space) are one entry, shown once
-SHOWN = {
-    "texts": ("section", "text"),
-    "projects": ("section", "name", "description"),
-    "kpis": (
-        "section",
-        "project_name",
-        "name",
-        "baseline_text",
-        "baseline_label",
-        "target_text",
-        "target_label",
-        "status_text",
-        "note",
-    ),
-    "related_projects": ("section", "name"),
-}
+#: the result sections, in the order tables.yaml ranks them (`display.search.rank`)
+ORDER = tuple(SEARCHABLE)
+#: per table of the plan (which has every version): the fields a hit shows (`display.shown`)
+SHOWN = {t: shown(t) for t in ORDER if shown(t)}
 #: hits listed per section; the rest are one link away (Datasette's table search uses the same index)
 LIMIT = 50
 #: control characters other than the white space that separates terms are not text anyone searches for
 _CONTROL = {chr(c) for c in range(32)} - set("\t\n\r") | {"\x7f"}
-
-assert set(ORDER) == set(SEARCHABLE), "every searchable table has its place on the results page"
 
 
 @dataclass
@@ -91,7 +74,7 @@ class Section:
     @property
     def more(self) -> str:
         """Datasette's search of this table, for the hits not listed here."""
-        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query})
+        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query, ALL_FILTERS[0]: ALL_FILTERS[1]})
 
 
 def query_param() -> str:
