@@ -58,7 +58,7 @@ def test_the_comparison_files_carry_every_revision_by_name(chain_build):  # noqa
     head = [c.value for c in ws[1]]
     rows = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
     raised = [r for r in rows if r["比較の結果"] == "目標値を上方修正"]
-    assert [(r["変更前の版ID"], r["変更後の版ID"], r["目標値の差（変更後 − 変更前）"]) for r in raised] == [
+    assert [(r["変更前の版"], r["変更後の版"], r["目標値の差（変更後 − 変更前）"]) for r in raised] == [
         ("当初版", "一回目の改訂", 10),
         ("一回目の改訂", "二回目の改訂", 10),
         ("二回目の改訂", "三回目の改訂", 100),

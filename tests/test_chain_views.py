@@ -229,7 +229,7 @@ def test_about_names_every_document_and_its_pages(history):
     page_ = text(history.get("/about"))
     assert "次の 3 つの新旧対照表から作っています" in page_
     assert "「二回目の新旧対照表」：一回目の改訂 → 二回目の改訂" in page_
-    assert "資料 資料のページ 計画書のページ 一回目の新旧対照表 1 2 二回目の新旧対照表 1 2" in page_
+    assert "資料 新旧対照表のページ 計画書のページ 一回目の新旧対照表 1 2 二回目の新旧対照表 1 2" in page_
     assert "資料４" not in page_  # the one-document wording is not used
 
 

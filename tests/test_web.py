@@ -126,7 +126,7 @@ def test_goal_page_marks_what_changed_and_shows_omissions(client):
     after = text(client.get("/goals/3?v=2"))
     assert "保育・教育施設 ICTシステム導入事業" in after
     assert "事業の追加" in after and "学校給食費無償化事業" in after
-    assert "この資料では省略（変更なし）" in after
+    assert "変更がないため新旧対照表に載っていない部分" in after and "砂川市の計画書（全文）にあります" in after
     assert "①婚活支援の推進" in after
     before = text(client.get("/goals/3?v=1"))
     assert "乳幼児等医療費助成事業" in before and "学校給食費無償化事業" not in before

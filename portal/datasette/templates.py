@@ -17,7 +17,7 @@ from datasette.utils import escape_sqlite
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import paths
+from .. import operator, paths
 from . import japanese, switches
 from .metadata import QUERIES
 
@@ -62,6 +62,8 @@ def extra_template_vars(datasette, database, table, view_name, request):
     async def inner():
         here = "/data" + (request.path if request is not None else "/")
         out = {
+            # what the portal's header and footer say on Datasette's pages as on its own
+            **operator.site_context(),
             "portal_view": view_name,
             "portal_here": here,
             "ja": japanese,

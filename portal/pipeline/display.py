@@ -220,6 +220,11 @@ def _is_reference(column: str) -> bool:
     )
 
 
+def books() -> dict[str, dict]:
+    """Workbooks of a page's rows (tables.yaml `books`): title, tables, the filters each must be given."""
+    return load_schema()["books"]
+
+
 # ── canned queries ───────────────────────────────────────────────────────────
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -118,6 +119,38 @@ def _with_enum(f: dict) -> dict:
     return out
 
 
+#: a character of Japanese text: between two of them, a line break of folded YAML is no space
+_JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+
+
+def fold(lines: list[str]) -> str:
+    """The lines of a folded block (>-) as one line: joined with a space, except between two Japanese characters,
+    where Japanese puts none (YAML's own folding would put a space there: 「を 一つの表」)."""
+    out = ""
+    for line in (x.strip() for x in lines):
+        if not line:
+            continue
+        if out and not (_JAPANESE.match(out[-1]) and _JAPANESE.match(line[0])):
+            out += " "
+        out += line
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with folded blocks (>-) joined as Japanese text joins its lines (fold)."""
+
+    def construct_scalar(self, node):
+        if isinstance(node, yaml.ScalarNode) and node.style == ">":
+            raw = self.buffer[node.start_mark.index : node.end_mark.index]
+            return fold(raw.split("\n")[1:])
+        return super().construct_scalar(node)
+
+
+def load_yaml(text: str):
+    """Read YAML text (tables.yaml, the sources manifest) with folded blocks joined as Japanese text (fold)."""
+    return yaml.load(text, Loader=_Loader)  # a subclass of SafeLoader: no object is made from the text
+
+
 @cache
 def load_schema() -> dict:
     """tables.yaml as a dictionary (package metadata, names, counts, groups, queries, resources), checked.
@@ -125,12 +158,11 @@ def load_schema() -> dict:
     A file that is not as the portal needs it is a TablesError naming each key
     at fault (tables_check.py).
     """
-    with SCHEMA_FILE.open(encoding="utf-8") as fh:
-        try:
-            schema = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise TablesError(f"{SCHEMA_FILE.name}:{mark.line + 1 if mark else ''}: YAML として読めません") from exc
+    try:
+        schema = load_yaml(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise TablesError(f"{SCHEMA_FILE.name}:{mark.line + 1 if mark else ''}: YAML として読めません") from exc
     check(schema, SCHEMA_FILE.name)
     for resource in schema["resources"]:
         resource["fields"] = [_with_enum(f) for f in resource["fields"]]

@@ -216,6 +216,11 @@ def _references(raw: dict) -> list[str]:
             for c in re.findall(r"\{(\w+)\}", spec[form]):
                 column(f"{vkey}.{form}", spec["table"], c)
 
+    for name, book in raw["books"].items():
+        for t in book["tables"]:
+            for c in book["filters"]:
+                column(f"books.{name}.filters", t, c)
+
     for name, q in raw["queries"].items():
         qkey = f"queries.{name}.sql"
         for m in QUERY_PLACEHOLDER.finditer(q["sql"]):

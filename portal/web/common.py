@@ -69,6 +69,11 @@ def csv_link(table: str, **filters) -> str:
     return f"/downloads/rows/{table}.excel.csv?{urlencode(params, doseq=True)}"
 
 
+def book_link(name: str, **filters) -> str:
+    """A page's rows as one workbook (tables.yaml `books`): /downloads/rows/<name>.xlsx?…"""
+    return f"/downloads/rows/{name}.xlsx?{urlencode(filters)}"
+
+
 def citation(plan_pages=(), source_pages=(), documents=()) -> str:
     """「出典：砂川市「…」（資料Nページ、計画書Nページ）を加工して作成」.
 

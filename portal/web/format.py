@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from ..pipeline.display import names, queries
-from ..pipeline.schema import labels
+from ..pipeline.schema import labels, package_meta
 
 #: how a unit is shown (the data stores "%"; the document writes 「％」)
 UNIT_DISPLAY = {"%": "％"}
@@ -76,6 +76,11 @@ def change_type(kind: str) -> str:
 
 
 def register(app) -> None:
+    @app.context_processor
+    def deployment() -> dict:
+        """Who runs the portal (a deployment setting), for the footer and the pages that name them."""
+        return {"operator": app.config["OPERATOR"]}
+
     app.jinja_env.filters.update(
         number=number,
         unit=unit,
@@ -92,4 +97,5 @@ def register(app) -> None:
         COMPARISON=COMPARISON,
         QUERIES=queries(),
         NAMES=names(),
+        ATTRIBUTION=package_meta()["attribution"],
     )

@@ -35,6 +35,8 @@ def index():
         revisions=revisions,
         total=len(d.rows["changes"]),
         versions=d.table("versions"),
+        documents=d.table("documents"),
+        publisher=package_meta()["source"]["publisher"],
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
         cite=citation(source_pages=[(p["document_id"], p["page_no"]) for p in d.table("source_pages")]),
         # the page's own rows: the changes it tells

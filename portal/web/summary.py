@@ -68,6 +68,7 @@ class Item:
             "target_when": _when(a),
             "status_text": not_set["status_text"] if not_set else None,
             "moves": moves_text(self.moves, b, a),
+            "excerpt": excerpt(c["after_text"] or c["before_text"]),
         }
 
     def sentence(self, html: bool = True) -> str:
@@ -77,6 +78,18 @@ class Item:
     def short(self) -> str:
         """The change's name in a list of names (the top page)."""
         return render(category("changes", "change_type", self.code)["short"], self.fields())
+
+
+#: how much of a text a sentence quotes to tell it from the others
+EXCERPT = 24
+
+
+def excerpt(text: str | None) -> str | None:
+    """The start of a text, on one line, cut with 「…」 when longer than EXCERPT characters."""
+    if not text:
+        return None
+    one = " ".join(text.split())
+    return one if len(one) <= EXCERPT else one[:EXCERPT].rstrip() + "…"
 
 
 def _name(row: dict | None) -> str | None:
