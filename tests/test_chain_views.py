@@ -124,7 +124,7 @@ def test_a_goal_page_of_a_middle_version_marks_this_revision_and_the_next(client
     assert badges(html, "あおぞら窓口事業") == ["事業の名称変更・置き換え", "次の改訂で事業の削除"]
     note = text(client.get("/goals/1?v=2"))
     assert "当初版からこの版への改訂では、この基本目標に 2 件の変更点 があり" in note
-    assert "次の改訂（二回目の改訂）では 3 件の変更点 があり" in note
+    assert "次の改訂「二回目の改訂」では 3 件の変更点 があり" in note
     assert 'href="/changes/?goal=1&amp;rev=2"' in html and 'href="/changes/?goal=1&amp;rev=3"' in html
     assert 'class="badge badge-change badge-next"' in html
 
@@ -147,21 +147,19 @@ def test_a_citation_names_the_documents_its_rows_come_from(client, chain_build):
     ids = kpi_ids(chain_build.db, "一時預かりを利用した延べ児童数")
     # version 2 is read from document 1's 変更後; version 4 from document 3's
     assert (
-        cite(client, f"/kpis/{ids[1]}")
-        == "出典：砂川市「一回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+        cite(client, f"/kpis/{ids[1]}") == "出典：砂川市「一回目の新旧対照表」（1ページ、計画書3ページ）を加工して作成"
     )
     assert (
-        cite(client, f"/kpis/{ids[3]}")
-        == "出典：砂川市「三回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+        cite(client, f"/kpis/{ids[3]}") == "出典：砂川市「三回目の新旧対照表」（1ページ、計画書3ページ）を加工して作成"
     )
     # version 3's goal page shows rows of document 2 only (its 変更後, and the parts only its 変更前 shows)
-    assert cite(client, "/goals/1?v=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    assert cite(client, "/goals/1?v=3").startswith("出典：砂川市「二回目の新旧対照表」（1ページ")
     # the list of every change cites every document with its own pages
     assert cite(client, "/changes/") == (
-        "出典：砂川市「一回目の新旧対照表」（資料1ページ）、「二回目の新旧対照表」（資料1ページ）、"
-        "「三回目の新旧対照表」（資料1ページ）を加工して作成（計画書3ページ）"
+        "出典：砂川市「一回目の新旧対照表」（1ページ）、「二回目の新旧対照表」（1ページ）、"
+        "「三回目の新旧対照表」（1ページ）を加工して作成（計画書3ページ）"
     )
-    assert cite(client, "/changes/?rev=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    assert cite(client, "/changes/?rev=3").startswith("出典：砂川市「二回目の新旧対照表」（1ページ")
     # a page of no rows names them all
     assert cite(client, "/glossary") == (
         "出典：砂川市「一回目の新旧対照表」、「二回目の新旧対照表」、「三回目の新旧対照表」を加工して作成"

@@ -26,7 +26,10 @@ def test_top_page(client):
     assert "総合戦略の改訂で変わったこと" in body
     assert "基本目標３　若い世代の結婚・出産・子育ての希望をかなえる" in body
     cite, links = page_source(body)
-    assert cite.startswith("出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（資料")
+    assert (
+        cite
+        == "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（1～8ページ）を加工して作成"
+    )
     assert cite.endswith("を加工して作成")
 
 

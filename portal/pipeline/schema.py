@@ -121,6 +121,8 @@ def _with_enum(f: dict) -> dict:
 
 #: a character of Japanese text: between two of them, a line break of folded YAML is no space
 _JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+#: after these, Japanese puts no space whatever follows (「…です。PDF の」)
+_CLOSING = "、。，．）」』"
 
 
 def fold(lines: list[str]) -> str:
@@ -130,7 +132,7 @@ def fold(lines: list[str]) -> str:
     for line in (x.strip() for x in lines):
         if not line:
             continue
-        if out and not (_JAPANESE.match(out[-1]) and _JAPANESE.match(line[0])):
+        if out and not (_JAPANESE.match(out[-1]) and (_JAPANESE.match(line[0]) or out[-1] in _CLOSING)):
             out += " "
         out += line
     return out

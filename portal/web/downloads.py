@@ -236,7 +236,7 @@ def constraint_words(t: Table, f: dict) -> list[str]:
         words.append(pattern_words(c["pattern"]))
     if "enum" in c and "categories" not in f:
         shown = [f"「{v}」" if f["type"] == "string" else to_cell(v, f) for v in c["enum"]]
-        words.append("値は " + "・".join(shown) + " のどれか")
+        words.append("値は" + "・".join(shown) + "のどれか")
     known = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
     # a constraint added to tables.yaml later is shown as written rather than left out
     words.extend(f"{k}: {v}" for k, v in c.items() if k not in known)
