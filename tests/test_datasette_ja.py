@@ -238,24 +238,24 @@ def test_codes_are_shown_by_their_japanese_labels_and_urls_keep_the_codes(portal
 
 
 def test_the_kpis_table_puts_what_a_reader_needs_first(portal):
-    """Goal, indicator, project, values with their years first; constant columns and notes kept back."""
+    """Goal, indicator, values with their years, project first; constant columns and notes kept back."""
     html = portal.get("/data/strategy/kpis").text
     heads = re.findall(r'<th class="col-[^"]*" scope="col" data-column="([^"]+)"', html)
     assert heads[:7] == [
         "goal_no",
         "name",
-        "project_name",
         "baseline_text",
         "baseline_label",
         "target_text",
         "target_label",
+        "project_name",
     ]
     for kept_back in ("municipality_code", "municipality_name", "note", "source_line_start"):
         assert kept_back not in heads
     assert "すべての列を表示" in html
     every = re.findall(r'scope="col" data-column="([^"]+)"', portal.get("/data/strategy/kpis?_all=1").text)
     assert set(every) == set(table("kpis").columns)
-    assert every[:3] == ["goal_no", "name", "project_name"]
+    assert every[:3] == ["goal_no", "name", "baseline_text"]
 
 
 def test_a_row_is_a_list_of_labels_and_values_with_a_link_to_its_page(portal):

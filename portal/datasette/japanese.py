@@ -16,6 +16,7 @@ from functools import cache
 from markupsafe import Markup, escape
 
 from ..pipeline import display
+from ..pipeline.display import column_role
 from ..pipeline.schema import table as schema_table
 from ..pipeline.schema import tables, version_fields
 from .switches import facet_values  # noqa: F401 (the facet template's helper, given to it through `ja`)
@@ -44,9 +45,6 @@ LOOKUPS = {
     "isblank": "が空または空文字",
     "notblank": "が空でも空文字でもない",
 }
-
-#: columns kept to the row page (and to 「すべての列」): places in the source file and footnotes
-SECONDARY = re.compile(r"^(source_line.*|.*_line|.*_mark|seq|note|section|source_path|source_title)$")
 
 
 def reading(table: str | None) -> list[str] | None:
@@ -138,7 +136,8 @@ def reading_columns(table: str, names: list[str], constant: set[str]) -> tuple[l
     order = reading(table)
     lead = [c for c in order or [] if c in names]
     rest = [c for c in names if c not in lead]
-    shown = lead + [c for c in rest if c not in constant and not SECONDARY.match(c) and order is None]
+    # kept to the row page (and to 「すべての列」): constant columns, places in the source and footnotes
+    shown = lead + [c for c in rest if c not in constant and not column_role("secondary", c) and order is None]
     return shown, [c for c in names if c not in shown]
 
 

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from .. import operator, paths
 from . import japanese, switches
+from .defaults import defaults
 from .metadata import QUERIES
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -88,6 +89,12 @@ def extra_template_vars(datasette, database, table, view_name, request):
                     out["switches"] = [switches.query_switch(path, params, values)]
             elif table and view_name == "table":
                 out["switches"] = switches.table_switches(table, path, params, values)
+                # the switches say which rows the defaults choose; the form keeps them without showing them again
+                out["switched_columns"] = list(defaults().get(table, {}))
+                out["filtered_beyond_defaults"] = any(
+                    not k.startswith("_") and not any(k == c or k.startswith(c + "__") for c in out["switched_columns"])
+                    for k, _ in params
+                )
         return out
 
     return inner

@@ -189,6 +189,11 @@ def searchable() -> dict[str, list[str]]:
     return {t.name: t.display["search"]["columns"] for t in found}
 
 
+def naming(table_name: str) -> list[str]:
+    """The columns that name a search hit of the table (tables.yaml `display.search.names`)."""
+    return table(table_name).display.get("search", {}).get("names", [])
+
+
 def shown(table_name: str) -> list[str]:
     """The columns a search hit of the table shows; linked rows of two versions that read the same there are one
     entry (tables.yaml `display.shown`)."""
@@ -206,18 +211,18 @@ def people_columns(table_name: str) -> list[str]:
     t = table(table_name)
     lead = [c for c in t.display.get("reading", []) if c in t.columns]
     rest = [c for c in t.columns if c not in lead]
-    late = [c for c in rest if _is_reference(c)]
+    late = [c for c in rest if column_role("reference", c)]
     return lead + [c for c in rest if c not in late] + late
 
 
-def _is_reference(column: str) -> bool:
-    """An id, a municipality code, or a place in the source: what a reader looks up last."""
-    return (
-        column == "id"
-        or column.endswith("_id")
-        or column.startswith(("municipality_", "source_"))
-        or column.endswith("_line")
-    )
+def column_role(role: str, column: str) -> bool:
+    """Whether a column plays a part (tables.yaml `column_roles`: reference, secondary)."""
+    return re.fullmatch(load_schema()["column_roles"][role], column) is not None
+
+
+def formats() -> dict[str, dict]:
+    """The forms each table is published in, with the label pages give them (tables.yaml `formats`)."""
+    return load_schema()["formats"]
 
 
 def books() -> dict[str, dict]:

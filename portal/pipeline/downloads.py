@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import people
+from .display import formats
 from .export import DESCRIPTOR, sha256_file, table_rows
 from .schema import Table, package_meta, tables, to_cell, to_json
 from .workbook import write_workbook
@@ -28,18 +29,8 @@ DB_NAME = "strategy.db"
 #: fixed timestamp for the entries of the zip, so the same data gives the same bytes
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
-FORMATS = {
-    "xlsx": {
-        "label": "Excel ブック（xlsx）",
-        "media_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    },
-    "excel.csv": {
-        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出しと値）",
-        "media_type": "text/csv; charset=utf-8; header=present",
-    },
-    "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
-    "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
-}
+#: the forms of every table, with their labels and media types (tables.yaml `formats`)
+FORMATS = formats()
 
 #: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

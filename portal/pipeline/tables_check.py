@@ -155,8 +155,9 @@ def _references(raw: dict) -> list[str]:
             elif codes is None or value not in codes:
                 out.append(f"{key}.display.defaults.{c}: 「{value}」は {c} のコードではありません")
         search = d.get("search", {})
-        for i, c in enumerate(search.get("columns", [])):
-            column(f"{key}.display.search.columns[{i}]", t, c)
+        for setting in ("columns", "names"):
+            for i, c in enumerate(search.get(setting, [])):
+                column(f"{key}.display.search.{setting}[{i}]", t, c)
         for i, rel in enumerate(search.get("related", [])):
             rkey = f"{key}.display.search.related[{i}]"
             for theirs, mine in rel["match"].items():
@@ -206,6 +207,12 @@ def _references(raw: dict) -> list[str]:
                 out.append(f"{gkey}: 二つのグループにあるコード：{'、'.join(twice)}")
             if missing:
                 out.append(f"{gkey}: どのグループにもないコード：{'、'.join(missing)}")
+
+    for role, pattern in raw["column_roles"].items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            out.append(f"column_roles.{role}: 正規表現として読めません（{exc}）")
 
     for name, spec in raw["value_labels"].items():
         vkey = f"value_labels.{name}"

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
-from ..pipeline.display import search_related, shown
+from ..pipeline.display import naming, search_related, shown
 from ..pipeline.schema import table as schema_table
 from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
 from .common import ALL_FILTERS, DATA_PREFIX, citation
@@ -166,16 +166,12 @@ def plan_hits(d: Data, table: str, ids: list[int]) -> list[Hit]:
     return sorted(hits, key=lambda h: h.order)
 
 
-#: the fields that name a hit: a match there ranks it above one found only in long text
-NAMING = ("name", "project_name", "title", "section")
-
-
 def ranked(hits: list[Hit], table: str, words: list[str]) -> list[Hit]:
     """Hits found in what names them first (a change's sentence, a name, a heading), then those found only in long
     text, shorter before longer; the order found so far within each (stable)."""
 
     def named(h: Hit) -> bool:
-        head = [h.sentence, h.row.get("section")] if h.sentence else [h.row.get(k) for k in NAMING]
+        head = ([h.sentence] if h.sentence else []) + [h.row.get(k) for k in naming(table)]
         return any(match_spans(t, words) for t in head if t)
 
     def length(h: Hit) -> int:
