@@ -185,7 +185,9 @@ def dcat(m: dict) -> dict:
 def index():
     m = manifest()
     by_name = m["by_name"]
-    rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in tables()]
+    # the main tables first (tables.yaml display.main), then the others in tables.yaml's order
+    ordered = sorted(tables(), key=lambda t: t.display.get("main", len(tables()) + 1))
+    rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in ordered]
     meta = package_meta()
     others = [by_name[n] for n in (ZIP_NAME, DESCRIPTOR, DB_NAME)] + [f for f in m["files"] if f["kind"] == "source"]
     return render_template(
