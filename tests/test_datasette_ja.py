@@ -208,6 +208,7 @@ def test_every_datasette_page_kind_is_in_japanese(portal, kind):
     text = visible_text(r.text)
     assert japanese in text, f"{kind}（{path}）に「{japanese}」がありません"
     assert english_words(text) == [], f"{kind}（{path}）に英語の表示が残っています"
+    assert "出典：出典：" not in text, f"{kind}（{path}）の出典が二重です"
     # the site's own header, with 「SQLで調べる」 marked as the current section, error pages included
     assert '<a href="/data/" aria-current="page">SQLで調べる</a>' in r.text, kind
     menu = r.text[r.text.index('<nav class="site-nav"') :]
