@@ -11,12 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
 from html import unescape
 
 import openpyxl
-import pytest
 
 from portal.pipeline.display import count_rule
 from portal.pipeline.schema import labels
@@ -41,14 +39,6 @@ def plain(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
-@pytest.fixture(scope="module")
-def db(built):
-    conn = sqlite3.connect(built.db)
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
 def sheet_rows(path, key: str) -> dict[str, dict]:
     ws = openpyxl.load_workbook(path).worksheets[0]
     heads = [c.value for c in ws[1]]
@@ -68,7 +58,7 @@ def query_rows(portal, name: str, params: str = "") -> list[dict]:
     return r.json()
 
 
-def test_a_change_has_one_label_on_every_surface(client, portal, built, db):
+def test_a_change_has_one_label_on_every_surface(client, portal, built, built_db):
     names = labels("changes", "change_type")
     feed = ET.fromstring(client.get("/changes.atom").data)
     categories = {
@@ -85,7 +75,7 @@ def test_a_change_has_one_label_on_every_surface(client, portal, built, db):
     table = portal.get("/data/strategy/changes?_defaults=off&_size=max").text
     goal_pages = {n: text(client.get(f"/goals/{n}?v={v}")) for n in (1, 2, 3, 4) for v in (1, 2)}
     checked = marked = 0
-    for c in db.execute("SELECT id, change_type, goal_no FROM changes"):
+    for c in built_db.execute("SELECT id, change_type, goal_no FROM changes"):
         cid, label = str(c["id"]), names[c["change_type"]]
         page = text(client.get(f"/changes/{cid}"))
         assert f"<h1>変更 {cid}：{label}</h1>" in page, cid
@@ -106,17 +96,17 @@ def test_a_change_has_one_label_on_every_surface(client, portal, built, db):
         assert all(b == label for b in badges), (cid, badges)
         marked += len(badges)
         checked += 1
-    in_goals = db.execute("SELECT count(*) FROM changes WHERE goal_no IS NOT NULL").fetchone()[0]
+    in_goals = built_db.execute("SELECT count(*) FROM changes WHERE goal_no IS NOT NULL").fetchone()[0]
     assert checked == 18 and len(canned) >= 8 and marked >= in_goals == 14
 
 
-def test_a_comparison_status_has_one_label_on_every_surface(client, portal, built, db):
+def test_a_comparison_status_has_one_label_on_every_surface(client, portal, built, built_db):
     names = labels("kpi_comparison", "status")
     xlsx = sheet_rows(built.downloads / "kpi_comparison.xlsx", "比較ID")
     excel = csv_rows(built.downloads / "kpi_comparison.excel.csv", "比較ID")
     compare = text(client.get("/kpis/compare"))
     lists = {v: text(client.get(f"/kpis/?v={v}")) for v in (1, 2)}
-    for r in db.execute("SELECT * FROM kpi_comparison"):
+    for r in built_db.execute("SELECT * FROM kpi_comparison"):
         cid, label = str(r["id"]), names[r["status"]]
         assert xlsx[cid]["比較の結果"] == label and excel[cid]["比較の結果"] == label, cid
         row = portal.get(f"/data/strategy/kpi_comparison/{cid}").text
@@ -133,10 +123,10 @@ def test_a_comparison_status_has_one_label_on_every_surface(client, portal, buil
     assert statuses <= set(names.values()) and statuses
 
 
-def test_a_kpi_change_and_its_comparison_row_are_one_event_with_one_name(db):
+def test_a_kpi_change_and_its_comparison_row_are_one_event_with_one_name(built_db):
     changes = labels("changes", "change_type")
     statuses = labels("kpi_comparison", "status")
-    pairs = db.execute(
+    pairs = built_db.execute(
         "SELECT c.change_type, k.status FROM kpi_comparison k JOIN changes c ON c.id = k.change_id"
         " WHERE c.element_table = 'kpis'"
     ).fetchall()
@@ -146,15 +136,15 @@ def test_a_kpi_change_and_its_comparison_row_are_one_event_with_one_name(db):
             assert SAME_EVENT[change_type] == status
             assert changes[change_type] == statuses[status], (change_type, status)
     # change 14 is told as what it is, nowhere as a deletion
-    (row,) = db.execute("SELECT change_type FROM changes WHERE id = 14")
+    (row,) = built_db.execute("SELECT change_type FROM changes WHERE id = 14")
     assert changes[row[0]] == "指標を置かないことに変更"
 
 
-def test_indicators_are_counted_alike_on_every_surface(client, portal, db):
+def test_indicators_are_counted_alike_on_every_surface(client, portal, built_db):
     """The latest version's indicators per goal, and its projects without one, as each surface counts them."""
     indicators, none = count_rule("indicators"), count_rule("no_indicator")
-    latest = db.execute("SELECT id FROM versions ORDER BY seq DESC LIMIT 1").fetchone()[0]
-    rows = [dict(r) for r in db.execute("SELECT * FROM kpis WHERE version_id = ?", [latest])]
+    latest = built_db.execute("SELECT id FROM versions ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    rows = [dict(r) for r in built_db.execute("SELECT * FROM kpis WHERE version_id = ?", [latest])]
     expected = {n: sum(1 for r in indicators.rows("kpis", rows) if r["goal_no"] == n) for n in (1, 2, 3, 4)}
     without = {n: sum(1 for r in none.rows("kpis", rows) if r["goal_no"] == n) for n in (1, 2, 3, 4)}
     assert expected == {1: 4, 2: 1, 3: 9, 4: 2} and without == {1: 0, 2: 0, 3: 2, 4: 0}
@@ -175,5 +165,5 @@ def test_indicators_are_counted_alike_on_every_surface(client, portal, db):
     assert {"１２３４".index(k) + 1: int(v) for k, v in shown.items()} == expected
     # the comparison: every indicator of the revision, the projects without one apart
     compare = plain(text(client.get("/kpis/compare")))
-    total = db.execute("SELECT count(*) FROM indicators").fetchone()[0]
+    total = built_db.execute("SELECT count(*) FROM indicators").fetchone()[0]
     assert f"指標 {total} 件を比べました" in compare

@@ -187,8 +187,14 @@ def test_changes_page_with_character_diff(client):
     assert "26 年 11 月" not in body
     # an indicator given way to 「設定しない」 is one text removed and another added, whole
     given_up = text(client.get("/changes/14"))
-    assert '<ins class="diff"><span class="visually-hidden">［追加］</span>KPIの設定が困難なため設定しない</ins>' in given_up
-    assert re.search(r'<del class="diff"><span class="visually-hidden">［削除］</span>対象者１人当たりの助成額：[^<]*</del>', given_up)
+    assert (
+        '<ins class="diff"><span class="visually-hidden">［追加］</span>KPIの設定が困難なため設定しない</ins>'
+        in given_up
+    )
+    assert re.search(
+        r'<del class="diff"><span class="visually-hidden">［削除］</span>対象者１人当たりの助成額：[^<]*</del>',
+        given_up,
+    )
 
 
 def test_changes_filters(client):
