@@ -8,7 +8,16 @@ from pathlib import Path
 import click
 
 from . import paths
+from .operator import check_contact, check_name
 from .pipeline.errors import BuildError, SourceError
+
+
+def _checked(check, value: str | None) -> str | None:
+    """An option's value through a check of portal.operator; its Japanese message as click's error."""
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def database_path(value: Path) -> Path:
@@ -99,6 +108,19 @@ def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
     "指定すると、SQL の同時実行の制限が訪問者ごとに数えられます",
 )
 @click.option(
+    "--operator-name",
+    envvar="PORTAL_OPERATOR_NAME",
+    callback=lambda ctx, param, value: _checked(check_name, value),
+    help="このポータルの運営者の名前。ページ・フィード・DCAT に載ります。指定がなければ「運営者は、まだ設定されていません」"
+    "と示します（環境変数 PORTAL_OPERATOR_NAME でも指定可。portal build も同じ環境変数を読み、ファイルに載せます）",
+)
+@click.option(
+    "--operator-contact",
+    envvar="PORTAL_OPERATOR_CONTACT",
+    callback=lambda ctx, param, value: _checked(check_contact, value),
+    help="運営者の連絡先（メールアドレスか https:// の URL）。環境変数 PORTAL_OPERATOR_CONTACT でも指定可",
+)
+@click.option(
     "--max-connections",
     default=1000,
     show_default=True,
@@ -114,6 +136,8 @@ def serve(
     db: Path,
     base_url: str | None,
     forwarded_allow_ips: str | None,
+    operator_name: str | None,
+    operator_contact: str | None,
     max_connections: int,
     header_timeout: float,
     send_timeout: float,
@@ -142,6 +166,8 @@ def serve(
         PORTAL_MAX_CONNECTIONS=str(max_connections),
         PORTAL_HEADER_TIMEOUT=str(header_timeout),
         PORTAL_SEND_TIMEOUT=str(send_timeout),
+        PORTAL_OPERATOR_NAME=operator_name or "",
+        PORTAL_OPERATOR_CONTACT=operator_contact or "",
     )
     try:
         run(

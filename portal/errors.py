@@ -14,6 +14,7 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import paths
+from .operator import site_context
 
 #: status → (title, what the visitor can do)
 MESSAGES = {
@@ -54,7 +55,8 @@ def error_html(
     here: str | None = None,
 ) -> bytes:
     """The error page as bytes, for the parts of the portal that are not Flask (`here`: the section to mark current)."""
-    context = error_context(status, detail, back, detail_en)
+    # the footer's words, as the portal's own pages have them (portal/operator.py)
+    context = {**site_context(), **error_context(status, detail, back, detail_en)}
     if here is not None:
         context["portal_here"] = here
     return _environment().get_template("errors/error.html").render(context).encode()

@@ -16,6 +16,8 @@ import re
 import string
 import unicodedata
 
+from .pipeline.display import searchable
+
 #: ASCII punctuation would split tokens in FTS5's ascii tokenizer: use the full-width forms
 _PUNCT = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in string.punctuation})
 _SPACE = re.compile(r"\s+")
@@ -26,15 +28,10 @@ MAX_QUERY = 100
 #: the most terms a query may have
 MAX_TERMS = 10
 
-#: table → the columns whose text is searched; the FTS table is "<table>_fts", rowid = the row's id
-SEARCHABLE: dict[str, list[str]] = {
-    "texts": ["text", "section"],
-    "projects": ["name", "description"],
-    "kpis": ["name", "project_name", "status_text", "note"],
-    "related_projects": ["name"],
-    "reasons": ["text"],
-    "changes": ["before_text", "after_text", "reason", "section"],
-}
+#: table → the columns whose text is searched (tables.yaml `display.search`), in the order the results page lists
+#: them; the FTS table is "<table>_fts", rowid = the row's id.  A row is also found by the text of the related
+#: rows tables.yaml names for it (`search.related`, written into the index by pipeline/load.py).
+SEARCHABLE: dict[str, list[str]] = searchable()
 
 
 def normalize(text: str) -> str:

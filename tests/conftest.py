@@ -27,6 +27,17 @@ def built(tmp_path_factory) -> BuildResult:
     return build(source, root / "db" / "strategy.db", package)
 
 
+@pytest.fixture(scope="session")
+def built_db(built):
+    """A read-only connection to the test build's database, rows as sqlite3.Row."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    yield conn
+    conn.close()
+
+
 @pytest.fixture
 def tree(tmp_path):
     """A project tree of its own with one good build, and the source it was built from (for tests that rebuild)."""

@@ -34,7 +34,7 @@ PAGES = [
     ("kpi-compare", "改訂前後の指標の比較", "/kpis/compare", "どの目標が変わったか"),
     ("changes", "変更点の一覧", "/changes/", "変更理由"),
     ("changes-filtered", "変更点（種類で絞り込み）", "/changes/?group=projects&goal=3", "事業の追加・置き換え"),
-    ("change", "変更点のページ", "/changes/13", "子ども医療費無料化事業"),
+    ("change", "変更点のページ", "/changes/14", "指標を置かないことに変更"),
     ("search", "検索結果", "/search?q=保育", "保育"),
     ("downloads", "ダウンロード", "/downloads/", "表ごとのダウンロード"),
     ("dictionary", "データ辞書", "/downloads/dictionary", "データ辞書"),
@@ -49,7 +49,7 @@ PAGES = [
         "datasette-canned-query",
         "SQLで調べる：用意した問い",
         "/data/strategy/projects_without_kpi",
-        "KPI が設定されていない事業",
+        "指標を置かない事業",
     ),
     (
         "datasette-sql",

@@ -143,8 +143,8 @@ def break_source(text: str, kind: str) -> tuple[str, str]:
 
 
 def finished_builds(db: Path) -> list[str]:
-    """The build folders in db/.builds/ (not the lock file)."""
-    return sorted(p.name for p in (db.parent / ".builds").iterdir() if p.name != ".lock")
+    """The build folders in db/.builds/ (not the lock file, nor the build history)."""
+    return sorted(p.name for p in (db.parent / ".builds").iterdir() if p.name not in (".lock", ".history.json"))
 
 
 @pytest.mark.parametrize("kind", ["truncated", "unknown era", "unknown unit", "bad value line", "NUL in a reason"])

@@ -26,10 +26,10 @@ def test_the_comparison_is_per_revision_latest_first(client):  # noqa: F811
         ("3", False, "一回目の改訂 → 二回目の改訂"),
         ("2", False, "当初版 → 一回目の改訂"),
     ]
-    assert "目標値を引き上げた（上方修正）指標は <strong>1 件</strong>" in latest
-    assert "（二回目の改訂）と後（三回目の改訂）" in text(client.get("/kpis/compare"))
+    assert "内訳は、目標値を上方修正 1 件、" in latest
+    assert "改訂の前の版「二回目の改訂」と後の版「三回目の改訂」" in text(client.get("/kpis/compare"))
     first = client.get("/kpis/compare?rev=2").get_data(as_text=True)
-    assert "目標値を引き上げた（上方修正）指標は <strong>1 件</strong>" in first
+    assert "内訳は、目標値を上方修正 1 件、" in first
     raised = client.get("/kpis/compare?rev=2&status=target_raised").get_data(as_text=True)
     assert rows_on(raised) == ["一時預かりを利用した延べ児童数"]
     assert "目標値 ＋10人" in text(client.get("/kpis/compare?rev=2&status=target_raised"))
@@ -58,7 +58,7 @@ def test_the_comparison_files_carry_every_revision_by_name(chain_build):  # noqa
     head = [c.value for c in ws[1]]
     rows = [dict(zip(head, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
     raised = [r for r in rows if r["比較の結果"] == "目標値を上方修正"]
-    assert [(r["変更前の版ID"], r["変更後の版ID"], r["目標値の差（変更後 − 変更前）"]) for r in raised] == [
+    assert [(r["変更前の版"], r["変更後の版"], r["目標値の差（変更後 − 変更前）"]) for r in raised] == [
         ("当初版", "一回目の改訂", 10),
         ("一回目の改訂", "二回目の改訂", 10),
         ("二回目の改訂", "三回目の改訂", 100),
@@ -131,7 +131,7 @@ def test_a_not_set_row_both_documents_show_is_one_row_that_continues(tmp_path):
     assert [(v, p is not None) for _, v, p in not_set] == [(2, False), (3, True)]
     assert not_set[1][2] == not_set[0][0]
     rows = conn.execute("select from_version_id, status from kpi_comparison where name is null order by id").fetchall()
-    assert rows == [(1, "added_not_set"), (2, "unchanged")]
+    assert rows == [(1, "added_not_set"), (2, "unchanged_not_set")]
 
 
 def test_the_pages_of_indicators_a_document_does_not_show(tmp_path):
@@ -158,7 +158,7 @@ def test_the_pages_of_indicators_a_document_does_not_show(tmp_path):
     r = pages.get(f"/kpis/{kpi[0]}")
     assert r.status_code == 200
     body = " ".join(re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)).split())
-    assert "の資料には、この指標が載っている部分がありません" in body and "削除・追加されたのではありません" in body
+    assert "の資料には、この部分が載っていません" in body and "改訂でなくなったのではありません" in body
     # the list of the version, which reads the same comparison rows, answers too
     assert pages.get("/kpis/?v=2").status_code == 200
 

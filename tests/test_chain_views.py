@@ -34,12 +34,12 @@ def test_a_middle_version_kpi_tells_the_revision_before_and_after_it(client, cha
     parts = life_parts(html)
     assert len(parts) == 2
     made, next_ = parts
-    assert made.startswith("当初版 → 一回目の改訂") and "変わりました" in made
+    assert made.startswith("当初版 → 一回目の改訂") and "目標値を上方修正" in made and "上がりました" in made
     assert "当初版 一回目の改訂" in made and "１５０人" in made and "１６０人" in made and "１７０人" not in made
-    assert next_.startswith("一回目の改訂 → 二回目の改訂") and "変わりました" in next_
+    assert next_.startswith("一回目の改訂 → 二回目の改訂") and "上がりました" in next_
     assert "一回目の改訂 二回目の改訂" in next_ and "１７０人" in next_ and "１５０人" not in next_
     # each part links to the change of its own revision
-    links = re.findall(r'href="/changes/(\d+)">変更点と理由を見る', html[html.index('id="life"') :])
+    links = re.findall(r'href="/changes/(\d+)">変更点 \d+ を見る', html[html.index('id="life"') :])
     changes = {int(c): client.get(f"/changes/{c}") for c in links}
     assert len(changes) == 2
     assert ["指標の見直し" in text(r) for r in changes.values()] == [True, False]
@@ -54,20 +54,24 @@ def test_the_first_and_latest_versions_tell_one_revision_as_with_one_document(cl
         head = re.search(r'<table class="kpi-life-table">.*?</thead>', html, flags=re.S).group(0)
         assert re.findall(r"<a [^>]*>([^<]+)</a>", head) == list(pair)
     latest = text(client.get(f"/kpis/{ids[3]}"))
-    assert "改訂の前後で 変わっていません" in latest
+    assert "この指標は改訂の前後で変わっていません" in latest
 
 
 def test_a_kpi_removed_with_its_project_names_the_revision_and_reason(client, chain_build):
     first, second = kpi_ids(chain_build.db, "相談件数")
     made, removed = life_parts(client.get(f"/kpis/{second}").get_data(as_text=True))
     assert made.startswith("当初版 → 一回目の改訂")
-    assert "変わっていません" in made and "「みどりの窓口事業」から「あおぞら窓口事業」に変わりました" in made
-    assert removed.startswith("一回目の改訂 → 二回目の改訂") and "削除されました" in removed
+    assert "変わっていません" in made and "事業名は「みどりの窓口事業」から「あおぞら窓口事業」に変わりました" in made
+    assert (
+        removed.startswith("一回目の改訂 → 二回目の改訂")
+        and "指標の削除 ：この指標は、この改訂でなくなりました" in removed
+    )
     assert "理由：・事業の見直し" in removed
     assert "None" not in removed  # a project's removal has no 変更後 text to quote
     # the list of KPIs of that version says what the revision that made it did
     row = re.search(rf'href="/kpis/{second}".*?</tr>', client.get("/kpis/?v=2").get_data(as_text=True), re.S)
-    assert "変更なし" in row.group(0) and "事業名が変更" in row.group(0)
+    assert "指標は変更なし" in row.group(0)
+    assert "事業名は「みどりの窓口事業」から「あおぞら窓口事業」に変更" in row.group(0)
 
 
 def hits(html: str, table: str) -> list[str]:
@@ -120,7 +124,7 @@ def test_a_goal_page_of_a_middle_version_marks_this_revision_and_the_next(client
     assert badges(html, "あおぞら窓口事業") == ["事業の名称変更・置き換え", "次の改訂で事業の削除"]
     note = text(client.get("/goals/1?v=2"))
     assert "当初版からこの版への改訂では、この基本目標に 2 件の変更点 があり" in note
-    assert "次の改訂（二回目の改訂）では 3 件の変更点 があり" in note
+    assert "次の改訂「二回目の改訂」では 3 件の変更点 があり" in note
     assert 'href="/changes/?goal=1&amp;rev=2"' in html and 'href="/changes/?goal=1&amp;rev=3"' in html
     assert 'class="badge badge-change badge-next"' in html
 
@@ -143,21 +147,19 @@ def test_a_citation_names_the_documents_its_rows_come_from(client, chain_build):
     ids = kpi_ids(chain_build.db, "一時預かりを利用した延べ児童数")
     # version 2 is read from document 1's 変更後; version 4 from document 3's
     assert (
-        cite(client, f"/kpis/{ids[1]}")
-        == "出典：砂川市「一回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+        cite(client, f"/kpis/{ids[1]}") == "出典：砂川市「一回目の新旧対照表」（1ページ、計画書3ページ）を加工して作成"
     )
     assert (
-        cite(client, f"/kpis/{ids[3]}")
-        == "出典：砂川市「三回目の新旧対照表」（資料1ページ、計画書3ページ）を加工して作成"
+        cite(client, f"/kpis/{ids[3]}") == "出典：砂川市「三回目の新旧対照表」（1ページ、計画書3ページ）を加工して作成"
     )
     # version 3's goal page shows rows of document 2 only (its 変更後, and the parts only its 変更前 shows)
-    assert cite(client, "/goals/1?v=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    assert cite(client, "/goals/1?v=3").startswith("出典：砂川市「二回目の新旧対照表」（1ページ")
     # the list of every change cites every document with its own pages
     assert cite(client, "/changes/") == (
-        "出典：砂川市「一回目の新旧対照表」（資料1ページ）、「二回目の新旧対照表」（資料1ページ）、"
-        "「三回目の新旧対照表」（資料1ページ）を加工して作成（計画書3ページ）"
+        "出典：砂川市「一回目の新旧対照表」（1ページ）、「二回目の新旧対照表」（1ページ）、"
+        "「三回目の新旧対照表」（1ページ）を加工して作成（計画書3ページ）"
     )
-    assert cite(client, "/changes/?rev=3").startswith("出典：砂川市「二回目の新旧対照表」（資料1ページ")
+    assert cite(client, "/changes/?rev=3").startswith("出典：砂川市「二回目の新旧対照表」（1ページ")
     # a page of no rows names them all
     assert cite(client, "/glossary") == (
         "出典：砂川市「一回目の新旧対照表」、「二回目の新旧対照表」、「三回目の新旧対照表」を加工して作成"
@@ -225,7 +227,7 @@ def test_about_names_every_document_and_its_pages(history):
     page_ = text(history.get("/about"))
     assert "次の 3 つの新旧対照表から作っています" in page_
     assert "「二回目の新旧対照表」：一回目の改訂 → 二回目の改訂" in page_
-    assert "資料 資料のページ 計画書のページ 一回目の新旧対照表 1 2 二回目の新旧対照表 1 2" in page_
+    assert "資料 新旧対照表のページ 計画書のページ 一回目の新旧対照表 1 2 二回目の新旧対照表 1 2" in page_
     assert "資料４" not in page_  # the one-document wording is not used
 
 

@@ -107,7 +107,7 @@ def test_removed_project_whose_kpi_was_not_set(tmp_path):
 
 
 def test_kpi_no_longer_set_in_a_replaced_project_is_told_apart_from_a_removed_kpi(tmp_path):
-    """A KPI cell that becomes 「設定しない」: each indicator removed, pointing at the not-set row."""
+    """A KPI cell that becomes 「設定しない」: each indicator given up (not deleted), pointing at the not-set row."""
     not_set = PROJECT_NEW[3:]
     renamed = ["おひさま保育推進事業 "] + PROJECT_A[1:3] + not_set
     before = GOAL_HEAD + PROJECT_A + PROJECT_B + RELATED
@@ -117,8 +117,8 @@ def test_kpi_no_longer_set_in_a_replaced_project_is_told_apart_from_a_removed_kp
     _, changes = changes_of(tmp_path, before, after, [["事業の見直し "]])
     assert [(c.change_type, c.parent.change_type if c.parent else None) for c in changes] == [
         ("project_replaced", None),
-        ("kpi_removed", "project_replaced"),
-        ("kpi_removed", "project_replaced"),
+        ("kpi_changed_to_not_set", "project_replaced"),
+        ("kpi_changed_to_not_set", "project_replaced"),
     ]
     replaced = changes[0]
     (cell,) = replaced.after.kpis
@@ -131,8 +131,8 @@ def test_kpi_no_longer_set_in_a_replaced_project_is_told_apart_from_a_removed_kp
     _, back = changes_of(tmp_path, after, before, [["事業の見直し "]])
     assert [(c.change_type, c.before.status if c.table == "kpis" else None) for c in back] == [
         ("project_replaced", None),
-        ("kpi_added", "not_set"),
-        ("kpi_added", "not_set"),
+        ("kpi_set_from_not_set", "not_set"),
+        ("kpi_set_from_not_set", "not_set"),
     ]
 
 

@@ -134,7 +134,7 @@ PAGES = {
     "table-hidden": ("/data/strategy?_show_hidden=1", "一覧には出していない"),
     "row": ("/data/strategy/kpis/1", "指標名"),
     "row-links": ("/data/strategy/versions/2", "この行を参照している表"),
-    "canned-query": ("/data/strategy/kpis_added_removed", "指標の追加と削除"),
+    "canned-query": ("/data/strategy/kpis_added_removed", "指標の追加・削除と、指標を置かない事業"),
     "canned-query-read-only-sql": ("/data/strategy/projects_without_kpi?_hide_sql=1", "SQL を表示"),
     "sql": ("/data/strategy?sql=select+name%2C+kind%2C+status+from+kpis+limit+3", "結果 3 行"),
     "sql-no-rows": ("/data/strategy?sql=select+*+from+kpis+where+0", "0 行"),
@@ -208,9 +208,11 @@ def test_every_datasette_page_kind_is_in_japanese(portal, kind):
     text = visible_text(r.text)
     assert japanese in text, f"{kind}（{path}）に「{japanese}」がありません"
     assert english_words(text) == [], f"{kind}（{path}）に英語の表示が残っています"
+    assert "出典：出典：" not in text, f"{kind}（{path}）の出典が二重です"
     # the site's own header, with 「SQLで調べる」 marked as the current section, error pages included
     assert '<a href="/data/" aria-current="page">SQLで調べる</a>' in r.text, kind
-    assert r.text.count('aria-current="page"') == 1, kind
+    menu = r.text[r.text.index('<nav class="site-nav"') :]
+    assert menu[: menu.index("</nav>")].count('aria-current="page"') == 1, kind
     assert "datasette-a11y.js" not in r.text
 
 
@@ -237,24 +239,24 @@ def test_codes_are_shown_by_their_japanese_labels_and_urls_keep_the_codes(portal
 
 
 def test_the_kpis_table_puts_what_a_reader_needs_first(portal):
-    """Indicator, values with their units and years, project, goal first; constant columns and notes kept back."""
+    """Goal, indicator, values with their years, project first; constant columns and notes kept back."""
     html = portal.get("/data/strategy/kpis").text
     heads = re.findall(r'<th class="col-[^"]*" scope="col" data-column="([^"]+)"', html)
     assert heads[:7] == [
+        "goal_no",
         "name",
         "baseline_text",
         "baseline_label",
         "target_text",
         "target_label",
         "project_name",
-        "goal_no",
     ]
     for kept_back in ("municipality_code", "municipality_name", "note", "source_line_start"):
         assert kept_back not in heads
     assert "すべての列を表示" in html
     every = re.findall(r'scope="col" data-column="([^"]+)"', portal.get("/data/strategy/kpis?_all=1").text)
     assert set(every) == set(table("kpis").columns)
-    assert every[:3] == ["name", "baseline_text", "baseline_label"]
+    assert every[:3] == ["goal_no", "name", "baseline_text"]
 
 
 def test_a_row_is_a_list_of_labels_and_values_with_a_link_to_its_page(portal):

@@ -310,7 +310,7 @@ CHANGES = [
     (6, 14, "kpi_added", 3, R_ICT, "利用者登録率（保育所）"),
     (6, 14, "kpi_added", 3, R_ICT, "利用者登録率（小中学校）"),
     (7, 15, "project_replaced", 3, R_MEDICAL, "子ども医療費無料化事業"),
-    (7, 15, "kpi_removed", 3, R_MEDICAL, "KPIの設定が困難なため設定しない"),
+    (7, 15, "kpi_changed_to_not_set", 3, R_MEDICAL, "KPIの設定が困難なため設定しない"),
     (7, 15, "project_added", 3, R_NEW, "学校給食費無償化事業"),
     (7, 15, "kpi_not_set", 3, R_NEW, "KPIの設定が困難なため設定しない"),
     (8, 17, "related_project_added", 4, R_NEW, "保育所ＩＣＴシステム導入事業"),
@@ -613,23 +613,24 @@ def test_the_not_set_kpi_of_the_added_project_is_a_change_of_that_project(db):
     ]
 
 
-def test_removed_kpi_and_kpi_no_longer_set_are_told_apart_by_the_data(db):
-    # 対象者１人当たりの助成額 is removed, and the project's cell now says 「設定しない」
+def test_an_indicator_given_up_for_not_set_is_no_deletion(db):
+    # 対象者１人当たりの助成額 gives way to 「設定しない」: its own change type, never 「指標の削除」
     rows = db.execute(
         "select c.id, c.change_type, b.name, a.status, a.status_text, a.project_name from changes c"
         " join kpis b on b.id = c.before_id left join kpis a on a.id = c.after_id where c.element_table = 'kpis'"
-        " and c.change_type = 'kpi_removed'"
+        " and b.status = 'set' and (a.id is null or a.status = 'not_set')"
     ).fetchall()
     assert [tuple(r) for r in rows] == [
         (
             14,
-            "kpi_removed",
+            "kpi_changed_to_not_set",
             "対象者１人当たりの助成額",
             "not_set",
             "KPIの設定が困難なため設定しない",
             "子ども医療費無料化事業",
         )
     ]
+    assert db.execute("select count(*) from changes where change_type = 'kpi_removed'").fetchone()[0] == 0
     # every not-set row is reached by a change of its project
     left = db.execute(
         "select project_name from kpis k where status = 'not_set' and not exists"
@@ -681,7 +682,8 @@ def test_every_code_in_the_data_has_a_japanese_label(db):
         values = {r[0] for r in db.execute(f'select distinct "{field}" from "{table}" where "{field}" is not null')}
         assert values <= set(names), (table, field)
         assert all(names.values()), (table, field)
-    assert labels("changes", "change_type")["kpi_not_set"] == "指標を設定しない"
+    assert labels("changes", "change_type")["kpi_not_set"] == "追加された事業で指標を置かない"
+    assert labels("changes", "change_type")["kpi_changed_to_not_set"] == "指標を置かないことに変更"
     assert labels("changes", "change_type")["kpi_removed"] == "指標の削除"
     assert labels("kpis", "kind") == {"numerical_goal": "数値目標", "kpi": "KPI（重要業績評価指標）"}
 

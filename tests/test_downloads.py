@@ -32,6 +32,44 @@ def manifest(built):
     return json.loads((built.downloads / "manifest.json").read_text(encoding="utf-8"))
 
 
+#: the heading of the column the files for people add after 基本目標番号 (tables.yaml `value_labels`)
+GOAL_HEADING = "基本目標"
+GOAL_NAMES = {
+    "1": "基本目標１\u3000安定した雇用を創出し、地域人材の活躍の場をつくる",
+    "2": "基本目標２\u3000新しいひとの流れをつくる",
+    "3": "基本目標３\u3000若い世代の結婚・出産・子育ての希望をかなえる",
+    "4": "基本目標４\u3000安心して暮らし続けることができる地域をつくる",
+}
+
+
+def people_heading(t, f: dict) -> str:
+    """A column's heading in the files for people: its title, a version column's without 「ID」 (it shows names)."""
+    return f["title"].removesuffix("ID") if f["name"] in version_fields(t) else f["title"]
+
+
+def people_layout(t, headings: list[str]) -> list[dict | None]:
+    """The schema field under each heading of a file for people (None: the goal's name after 基本目標番号), checking
+    that every column is there once, the reading order of tables.yaml first and ids and references last."""
+    by_heading = {people_heading(t, f): f for f in t.fields}
+    assert len(by_heading) == len(t.fields), t.name
+    named = "goal_no" in t.columns and t.name != "goals"
+    if named:
+        assert headings[headings.index("基本目標番号") + 1] == GOAL_HEADING
+    fields = [None if named and h == GOAL_HEADING else by_heading[h] for h in headings]
+    names = [f["name"] for f in fields if f]
+    assert sorted(names) == sorted(t.columns), t.name
+    reading = t.display.get("reading", [])
+    assert names[: len(reading)] == reading, t.name
+    rest = names[len(reading) :]
+    late = [
+        i
+        for i, n in enumerate(rest)
+        if n == "id" or n.endswith(("_id", "_line")) or n.startswith(("municipality_", "source_"))
+    ]
+    assert late == list(range(len(rest) - len(late), len(rest))), (t.name, names)
+    return fields
+
+
 def test_excel_csv_has_bom_and_japanese_headers_plain_csv_does_not(built):
     for name in TABLES:
         plain = (built.downloads / f"{name}.csv").read_bytes()
@@ -39,13 +77,17 @@ def test_excel_csv_has_bom_and_japanese_headers_plain_csv_does_not(built):
         assert not plain.startswith(b"\xef\xbb\xbf")
         assert excel.startswith(b"\xef\xbb\xbf")
         t = next(t for t in tables() if t.name == name)
-        plain_rows = list(csv.reader(io.StringIO(plain.decode("utf-8"))))
+        plain_rows = list(csv.DictReader(io.StringIO(plain.decode("utf-8"))))
         excel_rows = list(csv.reader(io.StringIO(excel.decode("utf-8-sig"))))
-        assert plain_rows[0] == t.columns
-        assert excel_rows[0] == [f["title"] for f in t.fields]
-        assert len(plain_rows) == len(excel_rows)
-        for plain_row, excel_row in zip(plain_rows[1:], excel_rows[1:], strict=True):
-            for f, code, shown in zip(t.fields, plain_row, excel_row, strict=True):
+        assert list(plain_rows[0]) == t.columns
+        fields = people_layout(t, excel_rows[0])
+        assert len(plain_rows) == len(excel_rows) - 1
+        for plain_row, excel_row in zip(plain_rows, excel_rows[1:], strict=True):
+            for f, shown in zip(fields, excel_row, strict=True):
+                if f is None:
+                    assert shown == GOAL_NAMES.get(plain_row["goal_no"], ""), (name, shown)
+                    continue
+                code = plain_row[f["name"]]
                 assert shown == people_text(f, code, t.name), (name, f["name"], code, shown)
 
 
@@ -119,6 +161,11 @@ def test_zip_unpacks_and_validates(built, tmp_path):
         zf.extractall(tmp_path)
     root = tmp_path / "sunagawa-strategy2-revision"
     assert "sunagawa-strategy2-revision/README.txt" in names
+    # the files for people travel with the programmers' CSVs, the same bytes as the downloads
+    for name in TABLES:
+        for ext in (".xlsx", ".excel.csv"):
+            packed = root / "excel" / f"{name}{ext}"
+            assert packed.read_bytes() == (built.downloads / f"{name}{ext}").read_bytes(), (name, ext)
     assert (root / "sources" / "sunagawa-strategy2-revision-comparison-table.txt").exists()
     report = validate(root / "datapackage.json")
     assert report.valid, report.flatten(["type", "note"])[:5]

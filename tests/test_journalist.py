@@ -12,12 +12,14 @@ import xml.etree.ElementTree as ET
 from html import unescape
 from urllib.parse import quote
 
+import openpyxl
 import pytest
 
 from portal.datasette.metadata import QUERIES
 from portal.pipeline.schema import labels, table, tables
 
 from .conftest import ORIGIN
+from .test_downloads import people_layout
 from .test_web import portal_pages, text
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -33,17 +35,18 @@ def visible(html: str) -> str:
 def test_the_comparison_page_answers_which_targets_changed(client):
     body = text(client.get("/kpis/compare"))
     words = " ".join(visible(body).split())
-    assert (
-        "全 18 件の指標のうち、目標値を引き上げた（上方修正）指標は 0 件 、引き下げた（下方修正）指標は 0 件 でした。"
-        in words
-    )
-    assert "「設定しない」に変わった指標が 1 件" in words and "変わらなかった指標が 14 件" in words
-    # one row per indicator, each linking to its page; the dropped one says why
+    # indicators are counted as everywhere: the 「設定しない」 row of a new project apart
+    assert "指標 17 件を比べました（ほかに指標を置かない事業が 1 件あり、指標としては数えていません）。" in words
+    assert "目標値・基準値・年が変わった指標：0 件 。目標値・基準値・年が変わった指標はありません。" in words
+    assert "内訳は、目標値を上方修正 0 件、目標値を下方修正 0 件、" in words
+    assert "指標を置かないことに変更（1 件）" in words and "指標は変更なし（14 件）" in words
+    # one row per indicator (and per project without one), each linking to its page; the dropped one says why
     assert len(re.findall(r'<th scope="row" data-label="指標">', body)) == 18
     row = body[body.index("対象者１人当たりの助成額") :]
     row = row[: row.index("</tr>")]
-    assert "設定しないに変更" in row and "医療費無料化に伴う文章修正" in row and "8,400円" in row
-    assert "乳幼児等医療費助成事業 → 子ども医療費無料化事業" in row
+    assert "指標を置かないことに変更" in row and "医療費無料化に伴う文章修正" in row and "8,400円" in row
+    assert "削除" not in row
+    assert "事業名は「乳幼児等医療費助成事業」から「子ども医療費無料化事業」に変更" in row
     # the file links point at the comparison in every format
     for name in ("kpi_comparison.xlsx", "kpi_comparison.excel.csv", "kpi_comparison.csv", "kpi_comparison.json"):
         assert f'href="/downloads/{name}"' in body
@@ -52,7 +55,7 @@ def test_the_comparison_page_answers_which_targets_changed(client):
 @pytest.mark.parametrize(
     ("query", "rows", "heading"),
     [
-        ("status=added", 2, "追加（2 件）"),
+        ("status=added", 2, "指標の追加（2 件）"),
         ("status=changed_to_not_set", 1, None),
         ("goal=1", 4, None),
         ("goal=2&status=added", 0, None),
@@ -109,16 +112,44 @@ def test_every_csv_link_on_a_page_downloads_the_excel_file_of_its_rows(client, p
         # the Japanese headings of the table it names, never its column names
         name = re.match(r"/downloads/(?:rows/)?([a-z_]+)\.excel\.csv", href).group(1)
         header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-        assert header == [f["title"] for f in table(name).fields], href
+        people_layout(table(name), header)
+        assert not set(header) & set(table(name).columns), href
         checked += 1
     assert checked >= 15
 
 
+def test_a_goal_page_downloads_a_workbook_of_its_projects_and_kpis(client, portal):
+    body = text(client.get("/goals/3?v=2"))
+    href = re.search(r'<a href="(/downloads/rows/goal\.xlsx\?[^"]+)" download>Excel ブックでダウンロード', body)
+    r = portal.get(unescape(href.group(1)))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "goal_no-3_version_id-2.xlsx" in r.headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == [
+        "具体的な事業",
+        "数値目標と重要業績評価指標（KPI）",
+        "主な関連事業",
+        "この資料について",
+        "項目の説明",
+    ]
+    kpis = wb["数値目標と重要業績評価指標（KPI）"]
+    heads = [c.value for c in kpis[1]]
+    rows = [dict(zip(heads, r, strict=True)) for r in kpis.iter_rows(min_row=2, values_only=True)]
+    # the page's own rows: goal 3 of the version shown, its indicators and its projects without one
+    assert {r["基本目標番号"] for r in rows} == {3} and {r["版"] for r in rows} == {"変更後（改訂後）"}
+    assert len(rows) == 11 and sum(r["指標の有無"] == "指標を置かない事業" for r in rows) == 2
+    projects = [c.value for c in wb["具体的な事業"]["B"]][1:]
+    assert projects and all(p.startswith("基本目標３\u3000") for p in projects)
+    for query in ("goal_no=3", "goal_no=3&goal_no=4&version_id=2", "goal_no=3&version_id=2&kind=kpi"):
+        assert portal.get(f"/downloads/rows/goal.xlsx?{query}").status_code == 400, query
+    assert portal.get("/downloads/rows/nope.xlsx?goal_no=3&version_id=2").status_code == 404
+
+
 def test_the_csv_of_a_page_has_the_rows_of_the_page(client, portal):
     by_version = read_people_csv(portal.get(data_links(text(client.get("/kpis/?v=1")))["CSVでダウンロード"]))
-    assert len(by_version) == 15 and {r["版ID"] for r in by_version} == {"変更前（当初の第２期総合戦略）"}
+    assert len(by_version) == 15 and {r["版"] for r in by_version} == {"変更前（当初の第２期総合戦略）"}
     one = read_people_csv(portal.get(data_links(text(client.get("/changes/14")))["CSVでダウンロード"]))
-    assert [(r["変更ID"], r["変更の種類"]) for r in one] == [("14", "指標の削除")]
+    assert [(r["変更ID"], r["変更の種類"]) for r in one] == [("14", "指標を置かないことに変更")]
     group = read_people_csv(portal.get(data_links(text(client.get("/changes/?group=kpis")))["CSVでダウンロード"]))
     page = text(client.get("/changes/?group=kpis"))
     assert len(group) == int(re.search(r"<span data-total>(\d+)</span>", page).group(1))
@@ -126,7 +157,7 @@ def test_the_csv_of_a_page_has_the_rows_of_the_page(client, portal):
         portal.get(data_links(text(client.get("/kpis/compare?status=added")))["CSVでダウンロード"])
     )
     assert [r["指標名"] for r in compared] == ["利用者登録率（保育所）", "利用者登録率（小中学校）"]
-    assert {r["比較の結果"] for r in compared} == {"追加"}
+    assert {r["比較の結果"] for r in compared} == {"指標の追加"}
 
 
 @pytest.mark.parametrize(
@@ -313,18 +344,16 @@ def test_markup_in_the_document_stays_text_in_the_feed(tmp_path):
     assert b"<script>" not in r.data and b"&lt;script&gt;" in r.data
 
 
-def test_every_comparison_status_has_a_treatment_on_the_kpi_pages():
-    from portal.web.kpis import TREATMENT
-
-    assert set(TREATMENT) == set(labels("kpi_comparison", "status"))
-
-
 def test_a_not_set_row_tells_what_the_revision_did(client):
-    body = " ".join(visible(text(client.get("/kpis/29"))).split())
-    assert "改訂で「設定しないに変更」（それまでの指標：「対象者１人当たりの助成額」）" in body
+    body = "".join(visible(text(client.get("/kpis/29"))).split())
+    assert (
+        "指標を置かないことに変更：この改訂で、事業の指標「対象者１人当たりの助成額」をやめ、この事業には指標を置かない"
+        "ことになりました（資料では「KPIの設定が困難なため設定しない」）。"
+    ) in body
     assert 'href="/changes/14"' in text(client.get("/kpis/29"))
-    body = " ".join(visible(text(client.get("/kpis/31"))).split())
-    assert "改訂で「追加された事業で設定しない」。理由：新規事業の追加" in body
+    body = "".join(visible(text(client.get("/kpis/31"))).split())
+    assert "追加された事業で指標を置かない：この改訂で加わった事業で、指標は置きません" in body
+    assert "理由：新規事業の追加" in body
 
 
 def test_a_not_set_row_has_no_indicator_flags(built):

@@ -135,15 +135,15 @@ def test_births_bare_mark_links_to_its_note(app, client):
 def test_versions_are_named_from_the_data(app, client):
     names = labels(app)
     body = page(client, app, "就業者数")
-    assert f'<p class="kpi-kind">数値目標 ／ {names[2]}</p>' in body
+    assert f'<p class="kpi-kind">数値目標／{names[2]}</p>' in body
     rows = table(body, "kpi-life-table")
     assert rows[0] == ["項目", names[1], names[2]]
     assert rows[3] == ["基準値", "7,740人平成27年（2015年）", "7,740人平成27年（2015年）"]
     before = page(client, app, "就業者数", version=1)
-    assert f'<p class="kpi-kind">数値目標 ／ {names[1]}</p>' in before
+    assert f'<p class="kpi-kind">数値目標／{names[1]}</p>' in before
     assert table(before, "kpi-life-table")[0] == ["項目", names[1], names[2]]  # oldest first on either page
     removed = page(client, app, "対象者１人当たりの助成額", version=1)
-    assert f"削除されました</strong>。{names[2]}には「KPIの設定が困難なため設定しない」とあります。" in removed
+    assert "指標を置かないことに変更</span>：この改訂で、事業の指標「対象者１人当たりの助成額」をやめ" in removed
 
 
 def test_a_dash_baseline_draws_the_target_alone_with_words(app, client):
@@ -287,7 +287,7 @@ def test_a_changed_target_draws_both_targets_each_labelled(changed_app, version)
     assert ("kpi-chart-other" in old_cls) == (version == 2) and ("kpi-chart-other" in new_cls) == (version == 1)
     assert old / new == pytest.approx(75 / 80, abs=0.01) and base / new == pytest.approx(21 / 80, abs=0.01)
     assert (
-        f"令和７年（2025年）の目標値（{names[1]}）は75事業者、令和７年（2025年）の目標値（{names[2]}）は80事業者。"
+        f"{names[1]}では令和７年（2025年）の目標値は75事業者、{names[2]}では令和７年（2025年）の目標値は80事業者。"
         in drawing
     )
     assert table(body, "kpi-values-table")[1:] == [
@@ -299,7 +299,11 @@ def test_a_changed_target_draws_both_targets_each_labelled(changed_app, version)
         f"基準値は令和元年（2019年）の21事業者です。目標値は改訂で変わりました。"
         f"{names[1]}では令和７年（2025年）に75事業者、{names[2]}では令和７年（2025年）に80事業者です。"
     ]
-    assert '改訂で<strong>変わりました</strong>。<a href="/changes/' in body
+    assert (
+        "目標値を上方修正</span>：この改訂で、目標値が75事業者（令和７年）から80事業者（令和７年）に上がりました。"
+        in body
+    )
+    assert '<a href="/changes/' in body
 
 
 def test_an_unchanged_target_is_drawn_once(app, client):

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portal.pipeline.load import search_texts
+from portal.pipeline.schema import tables
 from portal.search import SEARCHABLE, match_query, normalize, pieces
 
 WORDS = [
@@ -43,15 +45,32 @@ def fts_ids(db, table, query):
     return {r[0] for r in db.execute(f"select rowid from {table}_fts where {table}_fts match ?", [match_query(query)])}
 
 
+@pytest.fixture(scope="module")
+def texts(db):
+    """Each searchable row's texts: its own columns and those of the related rows tables.yaml names for it."""
+    rows = {t.name: [dict(r) for r in db.execute(f'select * from "{t.name}"')] for t in tables()}
+    return {name: search_texts(rows, name, columns) for name, columns in SEARCHABLE.items()}
+
+
 @pytest.mark.parametrize("table", list(SEARCHABLE))
 @pytest.mark.parametrize("word", WORDS)
-def test_index_matches_substring_search(db, table, word):
+def test_index_matches_substring_search(db, texts, table, word):
     expected = {
-        r["id"]
-        for r in db.execute(f"select * from {table}")
-        if all(any(t in normalize(r[c] or "") for c in SEARCHABLE[table]) for t in [normalize(x) for x in word.split()])
+        row_id
+        for row_id, values in texts[table]
+        if all(any(t in normalize(v or "") for v in values) for t in [normalize(x) for x in word.split()])
     }
     assert fts_ids(db, table, word) == expected
+
+
+def test_a_kpi_is_found_by_its_project_and_its_goal(db):
+    """子育て is in no KPI's name, but in projects' descriptions and a goal's title: those KPIs are found."""
+    found = fts_ids(db, "kpis", "子育て")
+    assert found
+    own = {r["id"] for r in db.execute("select * from kpis") if "子育て" in normalize(r["name"] or "")}
+    assert own == set()
+    goal3 = {r[0] for r in db.execute("select id from kpis where goal_no = 3")}
+    assert goal3 <= found
 
 
 def test_two_character_words_are_found(db):

@@ -19,7 +19,7 @@ from portal.search import SEARCHABLE, normalize
 from .browser import describe, open_page, run_axe
 
 #: the sections in the order the page promises: what changed and why first, then the plan
-ORDER = ["changes", "reasons", "texts", "projects", "kpis", "related_projects"]
+ORDER = ["changes", "reasons", "projects", "kpis", "related_projects", "texts"]
 #: per table of the plan: the text a hit shows, which is what makes two rows "the same entry"
 SHOWN_TEXT = {
     "texts": ("section", "text"),
@@ -120,7 +120,7 @@ def test_an_entry_that_differs_only_in_white_space_is_one_hit(client, db):
     before, after = pairs[0]
     q = normalize(before["text"])[:12]
     (texts,) = [s for s in sections(get(client, q)) if s["table"] == "texts"]
-    same = [h for h in texts["hits"] if normalize(plain(h).split("変更前・変更後とも")[-1]) == normalize(after["text"])]
+    same = [h for h in texts["hits"] if q in normalize(plain(h))]
     assert len(same) == 1 and "変更前・変更後とも" in same[0]
 
 
@@ -163,6 +163,8 @@ def test_sections_come_changes_first_and_none_is_empty(client):
     tables = [s["table"] for s in found]
     assert tables[0] == "changes"
     assert tables == [t for t in ORDER if t in tables]
+    # names before long paragraphs: the plan's running text comes last
+    assert tables[-1] == "texts"
     for s in found:
         assert s["count"] > 0 and s["hits"], s["table"]
     body = get(client, "保育")
@@ -308,3 +310,23 @@ def test_the_page_in_a_browser(browser, live_server, q, width, height):  # noqa:
             assert abs(page.evaluate("document.getElementById('r-kpis').getBoundingClientRect().top")) < 50
     finally:
         ctx.close()
+
+
+def test_a_theme_word_finds_kpis_by_their_project_and_goal_and_says_so(client):
+    """子育て is in no KPI's name: the KPIs of projects and goals that speak of it are found, and the hit says where."""
+    (kpis,) = [s for s in sections(get(client, "子育て")) if s["table"] == "kpis"]
+    assert kpis["count"] >= 9
+    via = [plain(h) for h in kpis["hits"] if "で見つかりました" in h]
+    assert via and all("子育て" in h for h in via)
+
+
+def test_names_rank_above_long_paragraphs_and_paragraphs_are_cut_to_the_match(client, db):
+    found = {s["table"]: s for s in sections(get(client, "子育て"))}
+    changes = [re.search(r"変更 (\d+)：", plain(h)).group(1) for h in found["changes"]["hits"]]
+    # change 1 rewrites a long paragraph and has the word only there: it comes last
+    assert changes[-1] == "1" and len(changes) > 1
+    longest = max((r["text"] for r in db.execute("SELECT text FROM texts WHERE text LIKE '%子育て%'")), key=len)
+    assert len(longest) > 200
+    shown = [plain(h) for h in found["texts"]["hits"]]
+    assert all(len(h) < 200 for h in shown), [len(h) for h in shown]
+    assert any("…" in h for h in shown), "a long paragraph is shown around its match"

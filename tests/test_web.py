@@ -26,7 +26,10 @@ def test_top_page(client):
     assert "総合戦略の改訂で変わったこと" in body
     assert "基本目標３　若い世代の結婚・出産・子育ての希望をかなえる" in body
     cite, links = page_source(body)
-    assert cite.startswith("出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（資料")
+    assert (
+        cite
+        == "出典：砂川市「第２期砂川市まち・ひと・しごと創生総合戦略 計画変更 新旧対照表」（1～8ページ）を加工して作成"
+    )
     assert cite.endswith("を加工して作成")
 
 
@@ -41,8 +44,12 @@ def test_the_top_page_says_what_changed_and_links_each_change_and_its_reason(cli
         "「乳幼児等医療費助成事業」→「子ども医療費無料化事業」（理由）。"
     ) in page
     assert "指標が 2 件加わりました：「利用者登録率（保育所）」（理由）、「利用者登録率（小中学校）」（理由）。" in page
-    assert "1 件の指標は、設定しないことになりました：「対象者１人当たりの助成額」（理由）。" in page
-    assert "新しい事業 1 件には、指標を設定しません：「学校給食費無償化事業」（理由）。" in page
+    assert (
+        "1 件の指標をやめ、その事業には指標を置かないことになりました：「対象者１人当たりの助成額」（理由）。" in page
+    )
+    assert "新しい事業 1 件には、指標を置きません：「学校給食費無償化事業」（理由）。" in page
+    # the group of change 14 does not call it a deletion
+    assert "指標の追加・削除と、指標を置かない事業（4 件）" in page
     assert "目標値や基準値、その年を変えた指標はありません。" in page
     assert "主な関連事業が 2 件加わりました" in page
     body = text(client.get("/"))
@@ -60,10 +67,10 @@ def test_the_changes_page_says_each_change_once_in_a_sentence_with_its_reason(cl
     page = plain(body)
     assert "基本目標３に、新しい事業「学校給食費無償化事業」が加わりました。" in page
     assert (
-        "事業「子ども医療費無料化事業」の指標「対象者１人当たりの助成額」は、設定しないことになりました（資料では「KPIの設定が困難なため設定しない」）。"
-        in page
-    )
-    assert "事業「学校給食費無償化事業」には指標を設定しません（資料では「KPIの設定が困難なため設定しない」）。" in page
+        "事業「子ども医療費無料化事業」の指標「対象者１人当たりの助成額」をやめ、この事業には指標を置かないことになりました"
+        "（資料では「KPIの設定が困難なため設定しない」）。"
+    ) in page
+    assert "事業「学校給食費無償化事業」には指標を置きません（資料では「KPIの設定が困難なため設定しない」）。" in page
     assert "理由：新規事業の追加" in page
     # wording edits come last, folded
     assert body.index('id="sg-texts"') > body.index('id="sg-related"') > body.index('id="sg-projects"')
@@ -122,7 +129,7 @@ def test_goal_page_marks_what_changed_and_shows_omissions(client):
     after = text(client.get("/goals/3?v=2"))
     assert "保育・教育施設 ICTシステム導入事業" in after
     assert "事業の追加" in after and "学校給食費無償化事業" in after
-    assert "この資料では省略（変更なし）" in after
+    assert "変更がないため新旧対照表に載っていない部分" in after and "砂川市の計画書（全文）にあります" in after
     assert "①婚活支援の推進" in after
     before = text(client.get("/goals/3?v=1"))
     assert "乳幼児等医療費助成事業" in before and "学校給食費無償化事業" not in before
@@ -136,7 +143,8 @@ def test_kpi_list(client):
     assert "利用者登録率（保育所）" in body
     assert "追加" in body
     body = text(client.get("/kpis/?v=1"))
-    assert "対象者１人当たりの助成額" in body and "削除" in body
+    row = re.search(r"<tr>(?:(?!</tr>).)*対象者１人当たりの助成額.*?</tr>", body, re.S).group(0)
+    assert "指標を置かないことに変更" in row and "削除" not in row
 
 
 def kpi_id(app, name, version):
@@ -158,10 +166,14 @@ def test_kpi_page_explains_values_in_words(app, client):
 
 
 def test_kpi_life_across_versions(app, client):
-    dropped = text(client.get(f"/kpis/{kpi_id(app, '対象者１人当たりの助成額', 1)}"))
-    assert "削除されました" in dropped and "KPIの設定が困難なため設定しない" in dropped
-    added = text(client.get(f"/kpis/{kpi_id(app, '利用者登録率（保育所）', 2)}"))
-    assert "追加されました" in added
+    dropped = plain(text(client.get(f"/kpis/{kpi_id(app, '対象者１人当たりの助成額', 1)}")))
+    assert (
+        "指標を置かないことに変更：この改訂で、事業の指標「対象者１人当たりの助成額」をやめ、この事業には指標を置かない"
+        "ことになりました（資料では「KPIの設定が困難なため設定しない」）。"
+    ) in dropped
+    assert "削除" not in dropped
+    added = plain(text(client.get(f"/kpis/{kpi_id(app, '利用者登録率（保育所）', 2)}")))
+    assert "指標の追加：この指標は、この改訂で加わりました。" in added
     moved = text(client.get(f"/kpis/{kpi_id(app, 'チームを構成する事業者数', 2)}"))
     assert "地域ブランド構築事業" in moved and "地域ブランド定着推進事業" in moved
 
@@ -173,6 +185,16 @@ def test_changes_page_with_character_diff(client):
     assert re.search(r'<ins class="diff"><span class="visually-hidden">［追加］</span>デジタル</ins>環境の整備', body)
     # the whitespace-only difference 「平成 26 年 11 月」/「平成 26年 11月」 is not highlighted
     assert "26 年 11 月" not in body
+    # an indicator given way to 「設定しない」 is one text removed and another added, whole
+    given_up = text(client.get("/changes/14"))
+    assert (
+        '<ins class="diff"><span class="visually-hidden">［追加］</span>KPIの設定が困難なため設定しない</ins>'
+        in given_up
+    )
+    assert re.search(
+        r'<del class="diff"><span class="visually-hidden">［削除］</span>対象者１人当たりの助成額：[^<]*</del>',
+        given_up,
+    )
 
 
 def test_changes_filters(client):
@@ -259,14 +281,14 @@ def test_post_is_not_allowed(client):
 
 def test_every_page_cites_and_links_to_the_data(client, app):
     expected = {
-        "/": ("/data/strategy/versions", None),
-        "/about": ("/data/strategy/events", "計画書2ページ"),
-        "/goals/1": ("/data/strategy/kpis?goal_no=1&version_id=2", "計画書5・7ページ"),
-        "/kpis/": ("/data/strategy/kpis?version_id=2", None),
+        "/": ("/data/strategy/changes?_defaults=off", None),
+        "/about": ("/data/strategy/events?_defaults=off", "計画書2ページ"),
+        "/goals/1": ("/data/strategy/kpis?goal_no=1&version_id=2&_defaults=off", "計画書5・7ページ"),
+        "/kpis/": ("/data/strategy/kpis?version_id=2&_defaults=off", None),
         f"/kpis/{kpi_id(app, '接種率', 2)}": (f"/data/strategy/kpis/{kpi_id(app, '接種率', 2)}", "計画書15ページ"),
-        "/changes/": ("/data/strategy/changes", None),
+        "/changes/": ("/data/strategy/changes?_defaults=off", None),
         "/changes/1": ("/data/strategy/changes/1", "計画書2ページ"),
-        "/glossary": ("/data/strategy/units", None),
+        "/glossary": ("/data/strategy/units?_defaults=off", None),
     }
     for path, (sql, pages) in expected.items():
         cite, links = page_source(text(client.get(path)))

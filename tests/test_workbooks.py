@@ -13,7 +13,7 @@ import pytest
 from portal.pipeline.downloads import write_excel_csv, write_xlsx
 from portal.pipeline.schema import package_meta, table, tables
 
-from .test_downloads import people_text
+from .test_downloads import GOAL_NAMES, people_layout, people_text
 
 TABLES = [t.name for t in tables()]
 
@@ -34,17 +34,23 @@ def test_each_workbook_has_the_rows_with_the_right_types(built, workbooks, name)
     assert wb.sheetnames[1:] == ["この資料について", "項目の説明"]
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    assert header == [f["title"] for f in t.fields]
+    fields = people_layout(t, header)
     # each heading's note names the column as the CSV and SQL name it
-    assert [c.comment.text.splitlines()[0] for c in ws[1]] == [f"列名: {f['name']}" for f in t.fields]
+    notes = [c.comment.text.splitlines()[0] for c in ws[1]]
+    assert notes == [f"列名: {f['name']}" if f else "列名: goal_no から（基本目標の名前）" for f in fields]
     assert ws.freeze_panes == "A2"
     plain = plain_rows(built, name)
-    last_column = openpyxl.utils.get_column_letter(len(t.fields))
+    last_column = openpyxl.utils.get_column_letter(len(header))
     assert ws.auto_filter.ref == f"A1:{last_column}{max(len(plain), 2)}"
     cells = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(cells) == len(plain) - 1
     for row, csv_row in zip(cells, plain[1:], strict=True):
-        for f, value, code in zip(t.fields, row, csv_row, strict=True):
+        by_name = dict(zip(plain[0], csv_row, strict=True))
+        for f, value in zip(fields, row, strict=True):
+            if f is None:
+                assert value == GOAL_NAMES.get(by_name["goal_no"]), (name, value)
+                continue
+            code = by_name[f["name"]]
             if code == "":
                 assert value is None, (name, f["name"])
             elif f["type"] == "integer" and "categories" not in f and f["name"] not in VERSION_COLUMNS:
@@ -69,7 +75,10 @@ def test_the_municipality_code_is_text_and_no_code_is_shown(workbooks):
             at = columns.index("全国地方公共団体コード")
             codes = {(r[at].value, r[at].data_type, r[at].number_format) for r in ws.iter_rows(min_row=2)}
             assert codes == {("012262", "s", "@")}, name
-        for col, f in enumerate(t.fields):
+        fields = people_layout(t, columns)
+        for col, f in enumerate(fields):
+            if f is None:
+                continue
             shown = {r[col] for r in ws.iter_rows(min_row=2, values_only=True)} - {None}
             if "categories" in f:
                 codes = {c["value"] for c in f["categories"]} - {c["label"] for c in f["categories"]}
@@ -111,15 +120,26 @@ def test_the_about_sheet_explains_the_file(workbooks):
         assert meta["license"]["path"] in text
         columns = wb["項目の説明"]
         names = [r[1] for r in columns.iter_rows(min_row=2, values_only=True)]
-        assert names == [f["name"] for f in next(t for t in tables() if t.name == name).fields]
+        t = next(t for t in tables() if t.name == name)
+        assert sorted(set(names)) == sorted(t.columns)
+        # where the data comes from, and who runs the portal: said, or said to be unrecorded or unset
+        assert "元資料の公表日" in text and "資料に公表日の記載がなく" in text
+        assert "元資料の公開ページ" in text and "元資料の一覧（manifest.yaml）に記録がありません" in text
+        assert "このポータルの運営者は、まだ設定されていません。" in text
+        assert "previous_id" not in text  # plain words, not the developers' ones
 
 
 def test_the_comparison_workbook_answers_which_targets_changed(workbooks):
     ws = workbooks["kpi_comparison"].worksheets[0]
     columns = [c.value for c in ws[1]]
     rows = [dict(zip(columns, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
-    assert {r["比較の結果"] for r in rows} == {"変更なし", "追加", "設定しないに変更", "追加された事業で設定しない"}
-    dropped = next(r for r in rows if r["比較の結果"] == "設定しないに変更")
+    assert {r["比較の結果"] for r in rows} == {
+        "指標は変更なし",
+        "指標の追加",
+        "指標を置かないことに変更",
+        "追加された事業で指標を置かない",
+    }
+    dropped = next(r for r in rows if r["比較の結果"] == "指標を置かないことに変更")
     assert (dropped["指標名"], dropped["変更前の目標値"], dropped["変更前の目標年（資料の表記）"]) == (
         "対象者１人当たりの助成額",
         8400,
@@ -141,10 +161,10 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     """A hostile source line cannot become a formula in either file made for Excel."""
     db = tmp_path / "t.db"
     conn = sqlite3.connect(db)
-    conn.execute("create table versions (id integer, label text)")
-    conn.execute("insert into versions values (1, '変更前')")
+    for name in ("versions", "goals", "documents", "reasons"):
+        conn.execute(f"create table {name} (" + ", ".join(table(name).columns) + ")")
+    conn.execute("insert into versions (id, seq, label) values (1, 1, '変更前')")
     t = table("reasons")
-    conn.execute("create table reasons (" + ", ".join(t.columns) + ")")
     conn.execute(
         "insert into reasons values (" + ", ".join("?" * len(t.columns)) + ")",
         [1, 1, 1, 1, '=HYPERLINK("http://x","y")', None, 1, 1],
@@ -152,6 +172,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     write_excel_csv(conn, t, tmp_path / "r.excel.csv")
     write_xlsx(conn, t, tmp_path / "r.xlsx")
     cells = list(csv.reader(io.StringIO((tmp_path / "r.excel.csv").read_text(encoding="utf-8-sig"))))
-    assert cells[1][t.columns.index("text")] == '\'=HYPERLINK("http://x","y")'
-    cell = openpyxl.load_workbook(tmp_path / "r.xlsx").worksheets[0].cell(2, t.columns.index("text") + 1)
+    at = cells[0].index(t.field("text")["title"])
+    assert cells[1][at] == '\'=HYPERLINK("http://x","y")'
+    cell = openpyxl.load_workbook(tmp_path / "r.xlsx").worksheets[0].cell(2, at + 1)
     assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://x","y")')

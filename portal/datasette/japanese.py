@@ -15,7 +15,11 @@ from functools import cache
 
 from markupsafe import Markup, escape
 
-from ..pipeline.schema import tables
+from ..pipeline import display
+from ..pipeline.display import column_role
+from ..pipeline.schema import table as schema_table
+from ..pipeline.schema import tables, version_fields
+from .switches import facet_values  # noqa: F401 (the facet template's helper, given to it through `ja`)
 
 #: Datasette's filter operators (datasette/filters.py, keyed by lookup) in Japanese
 LOOKUPS = {
@@ -42,61 +46,12 @@ LOOKUPS = {
     "notblank": "が空でも空文字でもない",
 }
 
-#: the columns a reader needs, first and in this order; the table's other columns are shown on request
-READING = {
-    "kpis": [
-        "name",
-        "baseline_text",
-        "baseline_label",
-        "target_text",
-        "target_label",
-        "project_name",
-        "goal_no",
-        "status",
-        "version_id",
-    ],
-    "kpi_comparison": [
-        "name",
-        "status",
-        "before_target_text",
-        "before_target_label",
-        "after_target_text",
-        "after_target_label",
-        "target_difference",
-        "after_project_name",
-        "goal_no",
-        "reason",
-    ],
-    "projects": ["name", "description", "goal_no", "measure_id", "version_id", "plan_page"],
-    "changes": ["change_type", "goal_no", "before_text", "after_text", "reason", "plan_page"],
-    "goals": ["goal_no", "title", "version_id", "plan_page"],
-    "related_projects": ["name", "goal_no", "measure_id", "version_id", "plan_page"],
-    "texts": ["kind", "text", "goal_no", "chapter", "version_id", "plan_page"],
-}
-#: columns kept to the row page (and to 「すべての列」): places in the source file and footnotes
-SECONDARY = re.compile(r"^(source_line.*|.*_line|.*_mark|seq|note|section|source_path|source_title)$")
-#: the Flask page that shows a row of these tables in words
-PAGES = {
-    "kpis": lambda row: f"/kpis/{row['id']}",
-    "changes": lambda row: f"/changes/{row['id']}",
-    "goals": lambda row: f"/goals/{row['goal_no']}?v={row['version_id']}",
-    "kpi_comparison": lambda row: f"/kpis/compare?goal={row['goal_no']}",
-}
-PAGE_NAMES = {
-    "kpis": "この指標のページ（グラフと改訂での扱い）",
-    "changes": "この変更点のページ",
-    "goals": "この基本目標のページ",
-    "kpi_comparison": "この基本目標の指標の比較のページ",
-}
 
-#: columns of the canned queries (metadata.py) that hold codes: their Japanese name → (table, column)
-QUERY_CODES = {
-    "変更の種類": ("changes", "change_type"),
-    "種類": ("kpis", "kind"),
-    "設定状況": ("kpis", "status"),
-}
-#: a canned query joins several codes into one cell with this separator (group_concat)
-CODE_SEPARATOR = "、"
+def reading(table: str | None) -> list[str] | None:
+    """The columns a reader needs first, in this order (tables.yaml `display.reading`); None when not set."""
+    if table not in table_titles():
+        return None
+    return schema_table(table).display.get("reading")
 
 
 @cache
@@ -104,9 +59,31 @@ def _fields() -> dict[tuple[str, str], dict]:
     return {(t.name, f["name"]): f for t in tables() for f in t.fields}
 
 
+def names() -> dict[str, str]:
+    """The portal's words for itself and its parts (tables.yaml `names`), for the templates."""
+    return display.names()
+
+
 @cache
 def table_titles() -> dict[str, str]:
     return {t.name: t.title for t in tables()}
+
+
+def table_order(names: list[str]) -> list[str]:
+    """Tables as the SQL pages list them: the main ones first (tables.yaml `display.main`), then tables.yaml's order."""
+    ranked = {t.name: (t.display.get("main", 10**6), i) for i, t in enumerate(tables())}
+    return sorted(names, key=lambda n: ranked.get(n, (10**6, 10**6)))
+
+
+def main_tables() -> list[str]:
+    return [t for t in table_order(list(table_titles())) if "main" in schema_table(t).display]
+
+
+def column_summary(table: str, columns: list[str], most: int = 6) -> tuple[list[str], int]:
+    """The titles of the columns a reader looks at first (the reading order, else the first ones), and how many more."""
+    order = [c for c in (reading(table) or []) if c in columns] or columns
+    shown = [column_title(table, c) or c for c in order[:most]]
+    return shown, len(columns) - len(shown)
 
 
 def column_title(table: str | None, column: str) -> str:
@@ -143,23 +120,11 @@ def _codes_by_column() -> dict[str, dict]:
 
 
 def query_code_label(column: str, value) -> str | None:
-    """A query's code cell in Japanese, or None.
-
-    The column is known by its name in the schema (an ad-hoc 「select kind from
-    kpis」) or by its Japanese name in a canned query (QUERY_CODES, where
-    several codes may be joined by 、).
-    """
+    """A query's code cell in Japanese, or None: a column known by its name in the schema (「select kind from
+    kpis」).  The canned queries show labels already (tables.yaml `queries`, {labels:…})."""
     if not isinstance(value, str) or not value:
         return None
-    if column in _codes_by_column():
-        return _codes_by_column()[column].get(value)
-    if column not in QUERY_CODES:
-        return None
-    labels = code_labels(*QUERY_CODES[column])
-    parts = value.split(CODE_SEPARATOR)
-    if not all(p in labels for p in parts):
-        return None
-    return CODE_SEPARATOR.join(labels[p] for p in parts)
+    return _codes_by_column().get(column, {}).get(value)
 
 
 def lookup_name(key: str, display: str) -> str:
@@ -168,17 +133,20 @@ def lookup_name(key: str, display: str) -> str:
 
 def reading_columns(table: str, names: list[str], constant: set[str]) -> tuple[list[str], list[str]]:
     """The columns shown by default, in reading order, and the ones kept back."""
-    lead = [c for c in READING.get(table, []) if c in names]
+    order = reading(table)
+    lead = [c for c in order or [] if c in names]
     rest = [c for c in names if c not in lead]
-    shown = lead + [c for c in rest if c not in constant and not SECONDARY.match(c) and table not in READING]
+    # kept to the row page (and to 「すべての列」): constant columns, places in the source and footnotes
+    shown = lead + [c for c in rest if c not in constant and not column_role("secondary", c) and order is None]
     return shown, [c for c in names if c not in shown]
 
 
 def page_link(table: str | None, row) -> tuple[str, str] | None:
-    """(URL, name) of the portal's own page for a row, for the tables that have one."""
-    if table not in PAGES:
+    """(URL, name) of the portal's own page for a row (tables.yaml `display.page`), for the tables that have one."""
+    page = schema_table(table).display.get("page") if table in table_titles() else None
+    if page is None:
         return None
-    return PAGES[table](row), PAGE_NAMES[table]
+    return page["url"].format(**{k: row[k] for k in row.keys()}), page["name"]  # noqa: SIM118 (a sqlite3.Row)
 
 
 #: SQLite's and Datasette's messages for a query that cannot run, in Japanese (the English text as SQLite gives it)
@@ -231,22 +199,23 @@ def error_in_japanese(message: str) -> str | None:
     return None
 
 
-def arrange(table: str | None, display_columns: list, display_rows: list, reading: list[str] | None, show_all: bool):
+def arrange(table: str | None, display_columns: list, display_rows: list, shown: list[str] | None, show_all: bool):
     """Datasette's columns and cells in reading order: (columns, rows, how many columns are kept back).
 
-    Datasette puts the link to the row page (the primary key) first; a table
-    with a reading order (READING) gets it last, after what a reader needs.
-    With `show_all` (or no reading order) every column is shown, the reading
-    ones first.
+    `shown` are the columns shown by default (reading_columns).  Datasette
+    puts the link to the row page (the primary key) first; a table with a
+    reading order (tables.yaml `display.reading`) gets it last, after what a
+    reader needs.  With `show_all` (or nothing chosen) every column is shown,
+    the chosen ones first.
     """
     by_name = {c["name"]: c for c in display_columns}
     names = list(by_name)
     link = names[0] if names else None
-    order = [c for c in (reading or []) if c in by_name and c != link]
-    if show_all or reading is None:
+    order = [c for c in (shown or []) if c in by_name and c != link]
+    if show_all or shown is None:
         order += [c for c in names if c not in order and c != link]
     if link is not None:
-        order = order + [link] if table in READING else [link, *order]
+        order = order + [link] if reading(table) is not None else [link, *order]
     rows = []
     for row in display_rows:
         cells = {cell["column"]: cell for cell in row}
@@ -283,8 +252,9 @@ def mark_code(text: str) -> Markup:
     return Markup("").join(out)
 
 
-def unique_facets(facet_results: list[dict]) -> list[dict]:
-    """Each facet once: a column configured as a facet and asked for again in the URL (_facet) comes back twice."""
+def unique_facets(facet_results: list[dict], table: str | None = None) -> list[dict]:
+    """Each facet once (a column configured as a facet and asked for again in the URL, _facet, comes back twice),
+    in the order tables.yaml lists the table's facets, then those asked for in the URL."""
     seen: set[tuple] = set()
     out = []
     for f in facet_results:
@@ -292,7 +262,19 @@ def unique_facets(facet_results: list[dict]) -> list[dict]:
         if key not in seen:
             seen.add(key)
             out.append(f)
-    return out
+    configured = schema_table(table).display.get("facets", []) if table in table_titles() else []
+    return sorted(out, key=lambda f: configured.index(f["name"]) if f["name"] in configured else len(configured))
+
+
+def shown_value(table: str | None, column: str, value, names: dict | None = None):
+    """A filter's value as the page names it: a code's label, a version's name, 「基本目標３」; else as given."""
+    labels = code_labels(table, column)
+    if value in labels or str(value) in {str(k) for k in labels}:
+        return next(label for code, label in labels.items() if str(code) == str(value))
+    names = names or {}
+    if table in table_titles() and column in version_fields(schema_table(table)):
+        return dict((str(k), v) for k, v in names.get("versions", [])).get(str(value), value)
+    return {str(k): v for k, v in names.get(column, {}).items()}.get(str(value), value)
 
 
 def ordered_cells(cells: list[dict], order: list[str]) -> list[dict]:

@@ -17,8 +17,10 @@ from datasette.utils import escape_sqlite
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import paths
-from . import japanese
+from .. import operator, paths
+from . import japanese, switches
+from .defaults import defaults
+from .metadata import QUERIES
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: columns holding one value on every row, per Datasette instance and table (the file is immutable)
@@ -49,6 +51,11 @@ async def constant_columns(datasette, database: str, table: str) -> set[str]:
     return _constant[key]
 
 
+async def _has_versions(datasette, database: str) -> bool:
+    """Whether the database is one the portal built (it has the versions table)."""
+    return await datasette.get_database(database).table_exists("versions")
+
+
 @hookimpl
 def extra_template_vars(datasette, database, table, view_name, request):
     """What the Japanese templates need: which page this is, titles, labels, and the table's reading order."""
@@ -56,6 +63,8 @@ def extra_template_vars(datasette, database, table, view_name, request):
     async def inner():
         here = "/data" + (request.path if request is not None else "/")
         out = {
+            # what the portal's header and footer say on Datasette's pages as on its own
+            **operator.site_context(),
             "portal_view": view_name,
             "portal_here": here,
             "ja": japanese,
@@ -67,6 +76,25 @@ def extra_template_vars(datasette, database, table, view_name, request):
             names = await db.table_columns(table) if await db.table_exists(table) else []
             constant = await constant_columns(datasette, database, table) if names else set()
             out["reading"], out["kept_back"] = japanese.reading_columns(table, names, constant)
+        if database in datasette.databases and request is not None and await _has_versions(datasette, database):
+            values = await switches.value_names(datasette, database)
+            path = "/data" + request.path
+            params = [(k, v) for k in request.args for v in request.args.getlist(k)]
+            out["value_names"] = values
+            # a canned query is answered by Datasette's table view: known by its path
+            canned = QUERIES.get(request.path.rsplit("/", 1)[-1]) if request.path.count("/") == 2 else None
+            if canned is not None:
+                out["portal_view"] = "query"
+                if "params" in canned:
+                    out["switches"] = [switches.query_switch(path, params, values)]
+            elif table and view_name == "table":
+                out["switches"] = switches.table_switches(table, path, params, values)
+                # the switches say which rows the defaults choose; the form keeps them without showing them again
+                out["switched_columns"] = list(defaults().get(table, {}))
+                out["filtered_beyond_defaults"] = any(
+                    not k.startswith("_") and not any(k == c or k.startswith(c + "__") for c in out["switched_columns"])
+                    for k, _ in params
+                )
         return out
 
     return inner

@@ -11,7 +11,9 @@ is published, so a failed build leaves the last good one in place:
   step.
 
 One build at a time: a lock file in db/.builds/ serialises them, and the build
-holding it first removes what killed builds left behind.
+holding it first removes what killed builds left behind.  The build history
+(db/.builds/.history.json, history.py) keeps when each change was first
+published, for the feed's dates.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import paths
+from . import history
 from .chain import read_chain
 from .downloads import write_downloads
 from .errors import BuildError, io_message, is_io_error
@@ -121,6 +125,10 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
     manifest = manifest_for(sources, paths.MANIFEST)
     rows = parse(manifest.sources, manifest)
     now = time.time_ns()
+    built_at = datetime.fromtimestamp(now // 10**9, UTC)
+    # when each change was first published: the history of earlier builds, else this build
+    known = history.read(builds)
+    stamp = built_at.isoformat(timespec="seconds")
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-" + secrets.token_hex(2)
     staging = builds / f".staging-{build_id}"
     final = builds / build_id
@@ -153,7 +161,13 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
                 shutil.copyfile(paths.MANIFEST, staged_manifest)
             export_package(staged_db, pkg_new, manifest)
         with _io(db.parent, WRITE):
-            write_downloads(staged_db, pkg_new, staging / DOWNLOADS)
+            write_downloads(
+                staged_db,
+                pkg_new,
+                staging / DOWNLOADS,
+                built_at=built_at,
+                first_published=history.first_published(rows, known, stamp),
+            )
             staging.chmod(0o755)
             os.rename(staging, final)
         # publish: the package in one step ...
@@ -178,6 +192,9 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
     if old_package is not None:
         shutil.rmtree(old_package, ignore_errors=True)
     _prune(builds, keep=build_id)
+    # the build is published; a history that cannot be written only costs the next build these dates
+    with contextlib.suppress(OSError):
+        history.record(builds, rows, known, stamp)
     return BuildResult(
         db=db,
         package=package,

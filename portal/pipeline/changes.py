@@ -243,11 +243,11 @@ def _kpi_changes(before: list[Kpi], after: list[Kpi], parent: Change | None, lin
     """Changes of the KPI cell of a project (or the 数値目標 of a goal) that is in both versions.
 
     Indicators pair with indicators.  An indicator that is gone is
-    `kpi_removed`; when the cell now says that no KPI is set, the change's
-    after side is that not-set row, so "removed" and "no longer set" differ
-    by the after row's status.  Likewise an indicator set where the cell
-    said "not set" is `kpi_added` with the not-set row as its before side.
-    Two not-set rows are compared by their words.
+    `kpi_removed`, or, when the cell now says that no KPI is set,
+    `kpi_changed_to_not_set` with that not-set row as its after side: the
+    indicator was given up, not deleted.  Likewise an indicator set where the
+    cell said "not set" is `kpi_set_from_not_set`, its before side the not-set
+    row.  Two not-set rows are compared by their words.
     """
     out: list[Change] = []
     b_set, a_set = [k for k in before if k.status == "set"], [k for k in after if k.status == "set"]
@@ -259,9 +259,9 @@ def _kpi_changes(before: list[Kpi], after: list[Kpi], parent: Change | None, lin
             if element_text(b) != element_text(a) or compact(b.note or "") != compact(a.note or ""):
                 out.append(Change("kpi_modified", "kpis", b, a, parent=parent))
         elif b:
-            out.append(Change("kpi_removed", "kpis", b, a_not, parent=parent))
+            out.append(Change("kpi_changed_to_not_set" if a_not else "kpi_removed", "kpis", b, a_not, parent=parent))
         else:
-            out.append(Change("kpi_added", "kpis", b_not, a, parent=parent))
+            out.append(Change("kpi_set_from_not_set" if b_not else "kpi_added", "kpis", b_not, a, parent=parent))
     if b_not and a_not:
         link(b_not, a_not)  # the cell said "not set" in both versions: the same row continues
         if compact(b_not.status_text or "") != compact(a_not.status_text or ""):

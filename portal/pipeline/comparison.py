@@ -57,7 +57,7 @@ def status(before: dict | None, after: dict | None) -> str:
     if before["status"] != after["status"]:
         return "changed_to_not_set" if after["status"] == "not_set" else "set_from_not_set"
     if after["status"] == "not_set":
-        return "unchanged"
+        return "unchanged_not_set"
     if _amount(before, "target") != _amount(after, "target"):
         d = difference(before, after)
         if d is None:

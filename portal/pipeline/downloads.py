@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from . import people
+from .display import formats
 from .export import DESCRIPTOR, sha256_file, table_rows
-from .schema import for_people, package_meta, tables, to_cell, to_json, version_fields
+from .schema import Table, package_meta, tables, to_cell, to_json
 from .workbook import write_workbook
 
 MANIFEST = "manifest.json"
@@ -27,63 +29,51 @@ DB_NAME = "strategy.db"
 #: fixed timestamp for the entries of the zip, so the same data gives the same bytes
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
-FORMATS = {
-    "xlsx": {
-        "label": "Excel ブック（xlsx）",
-        "media_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    },
-    "excel.csv": {
-        "label": "Excel用 CSV（UTF-8 BOM付き・日本語の見出しと値）",
-        "media_type": "text/csv; charset=utf-8; header=present",
-    },
-    "csv": {"label": "CSV（UTF-8）", "media_type": "text/csv; charset=utf-8; header=present"},
-    "json": {"label": "JSON", "media_type": "application/json; charset=utf-8"},
-}
+#: the forms of every table, with their labels and media types (tables.yaml `formats`)
+FORMATS = formats()
 
 #: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def version_labels(conn: sqlite3.Connection) -> dict[int, str]:
-    """Each version's name, for the files made for people."""
-    return dict(conn.execute("SELECT id, label FROM versions ORDER BY id").fetchall())
-
-
-def people_cell(value, field: dict, labels: dict[int, str] | None) -> str:
-    """A cell of the Excel CSV: labels for codes, はい/いいえ, and text that Excel cannot take for a formula."""
-    shown = for_people(value, field, labels)
+def people_cell(shown, field: dict) -> str:
+    """A cell of the Excel CSV from its value for people (people.cells): text that Excel cannot take for a formula."""
     if shown is None:
         return ""
     if isinstance(shown, str):
         # OWASP's advice for "CSV injection": a leading apostrophe makes a spreadsheet keep the cell as text
         return "'" + shown if shown.startswith(FORMULA_START) else shown
-    return to_cell(value, field)
+    return to_cell(shown, field)
 
 
-def write_people_csv(fh: TextIO, table, columns: list[str], rows: list[tuple], labels: dict[int, str]) -> None:
-    """The Excel CSV's body: Japanese headers, codes as labels, CRLF (the BOM is the caller's encoding)."""
-    versions = version_fields(table)
+def write_people_csv(fh: TextIO, table: Table, rows: list[tuple], names: people.Names) -> None:
+    """The Excel CSV's body: the columns for people (people.py), Japanese headings, CRLF (the BOM is the caller's)."""
+    cols = people.columns(table)
     writer = csv.writer(fh, lineterminator="\r\n")
-    writer.writerow([table.field(c)["title"] for c in columns])
+    writer.writerow([c.title for c in cols])
     for row in rows:
         writer.writerow(
-            [
-                people_cell(v, table.field(c), labels if c in versions else None)
-                for c, v in zip(columns, row, strict=True)
-            ]
+            [people_cell(v, c.field) for c, v in zip(cols, people.cells(table, cols, row, names), strict=True)]
         )
 
 
-def write_excel_csv(conn: sqlite3.Connection, table, path: Path) -> None:
+def write_excel_csv(conn: sqlite3.Connection, table: Table, path: Path) -> None:
     """UTF-8 with BOM, Japanese headers and values, CRLF: what Excel on Windows reads correctly."""
-    columns, rows = table_rows(conn, table.name)
+    _, rows = table_rows(conn, table.name)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        write_people_csv(fh, table, columns, rows, version_labels(conn))
+        write_people_csv(fh, table, rows, people.Names.read(conn))
 
 
-def write_xlsx(conn: sqlite3.Connection, table, path: Path) -> None:
-    columns, rows = table_rows(conn, table.name)
-    write_workbook(table, columns, rows, version_labels(conn), path)
+def write_xlsx(conn: sqlite3.Connection, table: Table, path: Path) -> None:
+    _, rows = table_rows(conn, table.name)
+    write_workbook([(table, rows)], people.Names.read(conn), path, provenance(conn))
+
+
+def provenance(conn: sqlite3.Connection) -> list[dict]:
+    """The source documents with what the sources manifest records of them, for the files' about sheet."""
+    cur = conn.execute("SELECT * FROM documents ORDER BY id")
+    heads = [d[0] for d in cur.description]
+    return [dict(zip(heads, tuple(row), strict=True)) for row in cur]
 
 
 def write_json(conn: sqlite3.Connection, table, path: Path) -> None:
@@ -102,8 +92,10 @@ def readme_text() -> str:
         " ".join(meta["description"].split()),
         "",
         "中身:",
+        f"  {PEOPLE_DIR}/*.xlsx       表計算ソフトで見るための Excel ブック（日本語の見出しと値、説明のシート付き）",
+        f"  {PEOPLE_DIR}/*.excel.csv  Excel用 CSV（UTF-8 BOM 付き、日本語の見出しと値）",
         "  datapackage.json  表の定義（型・日本語の項目名と説明・主キー・外部キー）と各ファイルの sha256",
-        "  data/*.csv        各表の CSV（UTF-8、1行目が見出し、空欄は値なし）",
+        "  data/*.csv        プログラム向けの各表の CSV（UTF-8、1行目が英語の列名、コードのまま、空欄は値なし）",
         f"  {meta['source']['path']}  元資料のテキスト",
         "",
         "値の約束: 数値は桁区切りなし、単位は別の列。「－」（基準値なし）は空欄で 0 ではない。",
@@ -121,24 +113,43 @@ def source_paths(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT source_path FROM documents ORDER BY id")]
 
 
-def write_zip(package_dir: Path, path: Path, sources: list[str]) -> None:
-    """The whole data package as one zip, byte-for-byte the same for the same data."""
+#: the folder of the zip that holds the files for people (xlsx and Excel CSV), beside the package's CSVs
+PEOPLE_DIR = "excel"
+
+
+def write_zip(package_dir: Path, path: Path, sources: list[str], people_dir: Path) -> None:
+    """The whole data package as one zip, byte-for-byte the same for the same data, with the files for people
+    (each table's xlsx and Excel CSV, from `people_dir`) in excel/ beside the programmers' CSVs."""
     meta = package_meta()
-    members = [DESCRIPTOR] + [f"data/{t.name}.csv" for t in tables()] + sources
+    members = [(name, package_dir / name) for name in [DESCRIPTOR] + [f"data/{t.name}.csv" for t in tables()] + sources]
+    members += [
+        (f"{PEOPLE_DIR}/{t.name}{ext}", people_dir / f"{t.name}{ext}")
+        for t in tables()
+        for ext in (".xlsx", ".excel.csv")
+    ]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in members:
+        for name, source in members:
             info = zipfile.ZipInfo(f"{meta['name']}/{name}", date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, (package_dir / name).read_bytes())
+            zf.writestr(info, source.read_bytes())
         info = zipfile.ZipInfo(f"{meta['name']}/README.txt", date_time=ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         zf.writestr(info, readme_text().encode("utf-8"))
 
 
-def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: datetime | None = None) -> dict:
-    """Write every download file and manifest.json into out_dir; return the manifest."""
+def write_downloads(
+    db_path: Path,
+    package_dir: Path,
+    out_dir: Path,
+    built_at: datetime | None = None,
+    first_published: dict[int, str] | None = None,
+) -> dict:
+    """Write every download file and manifest.json into out_dir; return the manifest.
+
+    `first_published` (change id → ISO time, history.py) goes into the manifest for the feed's dates.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[dict] = []
 
@@ -173,7 +184,7 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
         sources = source_paths(conn)
     finally:
         conn.close()
-    write_zip(package_dir, out_dir / ZIP_NAME, sources)
+    write_zip(package_dir, out_dir / ZIP_NAME, sources, out_dir)
     add(ZIP_NAME, "package", "データパッケージ一式（zip）", "application/zip")
     shutil.copyfile(package_dir / DESCRIPTOR, out_dir / DESCRIPTOR)
     add(DESCRIPTOR, "package", "datapackage.json（表の定義とハッシュ）", "application/json; charset=utf-8")
@@ -188,6 +199,7 @@ def write_downloads(db_path: Path, package_dir: Path, out_dir: Path, built_at: d
     manifest = {
         "built_at": built_at.astimezone(UTC).isoformat(timespec="seconds"),
         "source_sha256": sha256_file(package_dir / sources[0]),
+        "first_published": {str(k): v for k, v in (first_published or {}).items()},
         "files": files,
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -14,12 +14,19 @@ get none.
 
 from __future__ import annotations
 
+from .display import categories
+
 #: (table, identity table, identity column)
 LINES = (("kpis", "indicators", "indicator_id"), ("projects", "project_lineage", "lineage_id"))
 
 
 def lineage_rows(rows: dict[str, list[dict]], town: dict) -> dict[str, list[dict]]:
-    """The rows of `indicators` and `project_lineage`; sets indicator_id / lineage_id and change_id on the rows."""
+    """The rows of `indicators` and `project_lineage`; sets indicator_id / lineage_id and change_id on the rows.
+
+    Which changes start or end an identity is said of each change type in tables.yaml (`lineage`): an
+    indicator set where a project had none starts one, one given up for 「設定しない」 ends one.
+    """
+    steps = {c["value"]: c.get("lineage") for c in categories("changes", "change_type")}
     out: dict[str, list[dict]] = {}
     for table, identities, column in LINES:
         made = {c["after_id"]: c for c in rows["changes"] if c["element_table"] == table and c["after_id"]}
@@ -46,7 +53,7 @@ def lineage_rows(rows: dict[str, list[dict]], town: dict) -> dict[str, list[dict
                     "names": [],
                     "rows": [],
                 }
-                if change is not None and change["change_type"] == "kpi_added":
+                if change is not None and steps[change["change_type"]] == "starts":
                     line["added_change_id"] = change["id"]  # also where a 「設定しない」 row gave way to it
                 lines.append(line)
             member[row["id"]] = line
@@ -57,7 +64,7 @@ def lineage_rows(rows: dict[str, list[dict]], town: dict) -> dict[str, list[dict
         for line in lines:
             last = line.pop("rows")[-1]
             gone = ended.get(last["id"])
-            removed = gone is not None and gone["change_type"] in ("kpi_removed", "project_removed")
+            removed = gone is not None and steps[gone["change_type"]] == "ends"
             line.update(
                 name=last["name"],
                 names=" → ".join(line["names"]),

@@ -2,8 +2,10 @@
 
 Document k compares version k (its 変更前 column) with version k+1 (its
 変更後 column), so N documents give N+1 versions.  The manifest says what is
-known of each: the document's title and published date, and each version's
-name and date; what is not known is left empty, never guessed.
+known of each: the document's title, published date, the publisher's page of
+it and its PDF, and each version's name, date and the URL of its full plan;
+what is not known is left empty, never guessed (the pages then say that the
+manifest does not record it).
 
 Adding a revision is adding its file beside the others and an entry at the
 end of `documents`.
@@ -17,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from .errors import SourceError, os_reason
+from .schema import load_yaml
 
 MANIFEST_NAME = "manifest.yaml"
 
@@ -27,6 +30,7 @@ class VersionInfo:
     column_label: str  #: 変更前 or 変更後: the column of its document the version is read from
     description: str | None = None
     date: str | None = None  #: ISO date (YYYY-MM-DD) when known
+    plan_url: str | None = None  #: the full plan (計画書) of this version, when known
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class DocumentInfo:
     path: Path
     title: str
     published: str | None = None  #: ISO date when known
+    page_url: str | None = None  #: the publisher's page of the document, when known
+    pdf_url: str | None = None  #: the document's PDF, when known
     #: the copy's file name in the package, when not the file's own (a one-off build in the manifest's place)
     name: str | None = None
 
@@ -75,7 +81,14 @@ def manifest_for(sources: list[Path] | None, path: Path) -> Manifest:
         known = read_manifest(path)
         if len(known.documents) == len(sources):
             documents = [
-                DocumentInfo(path=s, title=d.title, published=d.published, name=d.path.name)
+                DocumentInfo(
+                    path=s,
+                    title=d.title,
+                    published=d.published,
+                    page_url=d.page_url,
+                    pdf_url=d.pdf_url,
+                    name=d.path.name,
+                )
                 for s, d in zip(sources, known.documents, strict=True)
             ]
             return Manifest(known.municipality_code, known.municipality_name, known.strategy, documents, known.versions)
@@ -107,11 +120,19 @@ def _text(value) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _url(value, where: str, path: Path) -> str | None:
+    """An http(s) URL of the manifest, or None when empty; anything else is a SourceError naming the key."""
+    url = _text(value)
+    if url is not None and not (url.startswith(("https://", "http://")) and len(url) < 2000 and url.isprintable()):
+        raise SourceError(path, None, f"{where} は http:// か https:// で始まる URL にしてください（{url[:60]}）")
+    return url
+
+
 def read_manifest(path: Path) -> Manifest:
     """Read and check the manifest; a missing or malformed one is a SourceError naming the file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SourceError(path, None, f"読めません（{os_reason(exc, path)}）") from exc
     except yaml.YAMLError as exc:
@@ -119,16 +140,29 @@ def read_manifest(path: Path) -> Manifest:
         raise SourceError(path, mark.line + 1 if mark else None, "YAML として読めません") from exc
     try:
         documents = [
-            DocumentInfo(path=path.parent / d["file"], title=d["title"], published=_text(d.get("published")))
-            for d in data["documents"]
+            DocumentInfo(
+                path=path.parent / d["file"],
+                title=d["title"],
+                published=_text(d.get("published")),
+                page_url=_url(d.get("page_url"), f"documents[{i}].page_url", path),
+                pdf_url=_url(d.get("pdf_url"), f"documents[{i}].pdf_url", path),
+            )
+            for i, d in enumerate(data["documents"])
         ]
         first = data["first_version"]
-        versions = [VersionInfo(first["label"], "変更前", _text(first.get("description")), _text(first.get("date")))]
-        versions += [
-            VersionInfo(
-                d["version"]["label"], "変更後", _text(d["version"].get("description")), _text(d["version"].get("date"))
+
+        def version(v: dict, column: str, where: str) -> VersionInfo:
+            return VersionInfo(
+                v["label"],
+                column,
+                _text(v.get("description")),
+                _text(v.get("date")),
+                _url(v.get("plan_url"), f"{where}.plan_url", path),
             )
-            for d in data["documents"]
+
+        versions = [version(first, "変更前", "first_version")]
+        versions += [
+            version(d["version"], "変更後", f"documents[{i}].version") for i, d in enumerate(data["documents"])
         ]
         municipality = data["municipality"]
         manifest = Manifest(

@@ -69,6 +69,8 @@ def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
                 "title": info.title,
                 "source_path": info.package_path,
                 "published": info.published,
+                "page_url": info.page_url,
+                "pdf_url": info.pdf_url,
                 "from_version_id": r.document_id,
                 "to_version_id": r.document_id + 1,
             }
@@ -85,6 +87,7 @@ def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
                 "label": v.label,
                 "description": v.description,
                 "date": v.date,
+                "plan_url": v.plan_url,
                 "document_id": max(seq - 1, 1),
                 "source_title": source.title,
                 "source_path": source.package_path,

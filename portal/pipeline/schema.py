@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .tables_check import TablesError, check, package_field
 
 SCHEMA_FILE = Path(__file__).with_name("tables.yaml")
 
@@ -49,12 +52,17 @@ class Table:
     def foreign_keys(self) -> list[dict]:
         return self.descriptor.get("foreignKeys", [])
 
+    @property
+    def display(self) -> dict:
+        """How the table is shown (tables.yaml `display`): facets, label column, reading order, search, defaults."""
+        return self.descriptor.get("display", {})
+
     def field(self, name: str) -> dict:
         return next(f for f in self.fields if f["name"] == name)
 
     def table_schema(self) -> dict:
         """The Frictionless Table Schema of this table."""
-        schema: dict[str, Any] = {"fields": self.fields, "primaryKey": self.primary_key}
+        schema: dict[str, Any] = {"fields": [package_field(f) for f in self.fields], "primaryKey": self.primary_key}
         if self.foreign_keys:
             schema["foreignKeys"] = self.foreign_keys
         schema["missingValues"] = [""]
@@ -83,11 +91,9 @@ class Table:
         return f'CREATE TABLE "{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
 
     def index_columns(self) -> list[list[str]]:
-        """Columns worth an index: every foreign key, and the columns people filter on."""
+        """Columns worth an index: every foreign key, and the columns people filter on (its facets and defaults)."""
         wanted = [fk["fields"] for fk in self.foreign_keys]
-        for name in ("goal_no", "kind", "change_type", "status"):
-            if name in self.columns:
-                wanted.append([name])
+        wanted += [[name] for name in [*self.display.get("facets", []), *self.display.get("defaults", {})]]
         out: list[list[str]] = []
         for cols in wanted:
             if cols not in out and cols != self.primary_key:
@@ -105,8 +111,6 @@ def _with_enum(f: dict) -> dict:
     if "categories" not in f:
         return f
     constraints = f.get("constraints", {})
-    if "enum" in constraints:
-        raise ValueError(f"{SCHEMA_FILE.name}: {f['name']}: write the values only under categories, not as enum")
     out = {k: v for k, v in f.items() if k not in ("constraints", "example", "categories")}
     out["constraints"] = {**constraints, "enum": [c["value"] for c in f["categories"]]}
     if "example" in f:
@@ -115,11 +119,53 @@ def _with_enum(f: dict) -> dict:
     return out
 
 
+#: a character of Japanese text: between two of them, a line break of folded YAML is no space
+_JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
+#: after these, Japanese puts no space whatever follows (「…です。PDF の」)
+_CLOSING = "、。，．）」』"
+
+
+def fold(lines: list[str]) -> str:
+    """The lines of a folded block (>-) as one line: joined with a space, except between two Japanese characters,
+    where Japanese puts none (YAML's own folding would put a space there: 「を 一つの表」)."""
+    out = ""
+    for line in (x.strip() for x in lines):
+        if not line:
+            continue
+        if out and not (_JAPANESE.match(out[-1]) and (_JAPANESE.match(line[0]) or out[-1] in _CLOSING)):
+            out += " "
+        out += line
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, with folded blocks (>-) joined as Japanese text joins its lines (fold)."""
+
+    def construct_scalar(self, node):
+        if isinstance(node, yaml.ScalarNode) and node.style == ">":
+            raw = self.buffer[node.start_mark.index : node.end_mark.index]
+            return fold(raw.split("\n")[1:])
+        return super().construct_scalar(node)
+
+
+def load_yaml(text: str):
+    """Read YAML text (tables.yaml, the sources manifest) with folded blocks joined as Japanese text (fold)."""
+    return yaml.load(text, Loader=_Loader)  # a subclass of SafeLoader: no object is made from the text
+
+
 @cache
 def load_schema() -> dict:
-    """tables.yaml as a dictionary (package metadata, resources)."""
-    with SCHEMA_FILE.open(encoding="utf-8") as fh:
-        schema = yaml.safe_load(fh)
+    """tables.yaml as a dictionary (package metadata, names, counts, groups, queries, resources), checked.
+
+    A file that is not as the portal needs it is a TablesError naming each key
+    at fault (tables_check.py).
+    """
+    try:
+        schema = load_yaml(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise TablesError(f"{SCHEMA_FILE.name}:{mark.line + 1 if mark else ''}: YAML として読めません") from exc
+    check(schema, SCHEMA_FILE.name)
     for resource in schema["resources"]:
         resource["fields"] = [_with_enum(f) for f in resource["fields"]]
     return schema

@@ -1,13 +1,15 @@
-"""One table as an Excel workbook (.xlsx), written with XlsxWriter.
+"""Tables as an Excel workbook (.xlsx), written with XlsxWriter: one table's file, or a page's tables in one book.
 
-The data sheet has the Japanese column titles in a frozen first row (each
-with a note giving the column's name in the CSV and SQL, and its meaning),
-an autofilter, widths that fit the contents, the municipality code and all
-other text as text, numbers as numbers and years as whole numbers.  Codes
-are shown as their Japanese labels, true/false as はい/いいえ and versions by
-name.  Two more sheets explain the file: 「この資料について」 (source,
-attribution, licence, the meaning of 「－」 and 「各年度」) and 「項目の説明」
-(every column).
+Each data sheet has the columns for people (people.py: what a reader needs
+first, ids last) with Japanese titles in a frozen first row (each with a note
+giving the column's name in the CSV and SQL, and its meaning), an autofilter,
+widths that fit the contents, the municipality code and all other text as
+text, numbers as numbers and years as whole numbers.  Codes are shown as their
+Japanese labels, true/false as はい/いいえ and versions by name.  Two more
+sheets explain the file in plain words: 「この資料について」 (what the table
+holds, where the data comes from and what the sources manifest records of it,
+who runs the portal, attribution, licence, the meaning of 「－」 and 「各年度」)
+and 「項目の説明」 (every column).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .schema import Table, for_people, package_meta, version_fields
+from .. import operator
+from . import people
+from .display import names as portal_names
+from .schema import Table, package_meta
 
 DATA_SHEET_LIMIT = 31  # Excel's longest sheet name
 #: fixed document dates, so the same data gives the same bytes
@@ -27,7 +32,7 @@ MIN_WIDTH, MAX_WIDTH = 6, 48
 NOTES = [
     ("「－」の意味", "資料で基準値が「－」（基準値なし）のとき、数値の列は空欄です。0 ではありません。"),
     ("「各年度」の意味", "年ではなく、毎年度達成する目標（または毎年度の値）です。年（西暦）の列は空欄です。"),
-    ("空欄", "値がないことを表します（指標を設定しない事業、追加・削除で片方の版にない値など）。"),
+    ("空欄", "値がないことを表します（指標を置かない事業の値、片方の版にしかない指標のもう一方の値など）。"),
     ("はい／いいえ", "「はい」「いいえ」で答える列です（CSV・JSON では true / false）。"),
 ]
 
@@ -43,18 +48,25 @@ def sheet_name(title: str) -> str:
     return cleaned[:DATA_SHEET_LIMIT]
 
 
-def write_workbook(table: Table, columns: list[str], rows: list[tuple], version_labels: dict[int, str], path: Path):
-    """Write `rows` of `table` (in `columns` order) as an xlsx workbook at `path`."""
+def write_workbook(parts: list[tuple[Table, list[tuple]]], names: people.Names, path, documents: list[dict]):
+    """Write each (table, rows) as a data sheet, then the two sheets that explain them, at `path` (a file name or a
+    binary file).  `documents` are the source documents as the documents table has them."""
     meta = package_meta()
     wb = xlsxwriter.Workbook(
-        str(path),
+        path if isinstance(path, str | Path) else path,
         # every text is written as text: no number, formula or link is made from it
-        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "in_memory": not isinstance(path, str | Path),
+        },
     )
     try:
+        first = parts[0][0]
         wb.set_properties(
             {
-                "title": table.title,
+                "title": "・".join(t.title for t, _ in parts),
                 "subject": meta["title"],
                 "author": meta["publisher"]["name"],
                 "company": meta["publisher"]["name"],
@@ -76,29 +88,29 @@ def write_workbook(table: Table, columns: list[str], rows: list[tuple], version_
             "label": wb.add_format({"bold": True, "valign": "top", "text_wrap": True}),
             "para": wb.add_format({"valign": "top", "text_wrap": True}),
         }
-        _data_sheet(wb, fmt, table, columns, rows, version_labels)
-        _about_sheet(wb, fmt, table, version_labels)
-        _columns_sheet(wb, fmt, table, columns)
+        for table, rows in parts:
+            _data_sheet(wb, fmt, table, rows, names)
+        _about_sheet(wb, fmt, [t for t, _ in parts], names, documents)
+        _columns_sheet(wb, fmt, [t for t, _ in parts] if len(parts) > 1 else [first])
     finally:
         wb.close()
 
 
-def _data_sheet(wb, fmt, table: Table, columns: list[str], rows: list[tuple], version_labels: dict[int, str]):
+def _data_sheet(wb, fmt, table: Table, rows: list[tuple], names: people.Names):
     ws = wb.add_worksheet(sheet_name(table.title))
-    fields = [table.field(c) for c in columns]
-    versions = version_fields(table)
-    widths = [display_width(f["title"]) for f in fields]
-    for col, f in enumerate(fields):
-        ws.write_string(0, col, f["title"], fmt["head"])
+    cols = people.columns(table)
+    widths = [display_width(c.title) for c in cols]
+    for col, c in enumerate(cols):
+        ws.write_string(0, col, c.title, fmt["head"])
+        note = f"列名: {c.name} から（{c.field['title']}の名前）" if c.derived else f"列名: {c.name}"
         ws.write_comment(
             0,
             col,
-            f"列名: {f['name']}\n{' '.join(f['description'].split())}",
+            f"{note}\n{' '.join(c.field['description'].split())}",
             {"x_scale": 2.2, "y_scale": 2.0},
         )
     for r, row in enumerate(rows, start=1):
-        for col, (f, raw) in enumerate(zip(fields, row, strict=True)):
-            value = for_people(raw, f, version_labels if f["name"] in versions else None)
+        for col, (c, value) in enumerate(zip(cols, people.cells(table, cols, row, names), strict=True)):
             if value is None:
                 continue
             if isinstance(value, str):
@@ -107,7 +119,9 @@ def _data_sheet(wb, fmt, table: Table, columns: list[str], rows: list[tuple], ve
                 ws.write_string(r, col, value, fmt["wrap" if wrap else "text"])
                 widths[col] = max(widths[col], min(MAX_WIDTH, widest))
             else:
-                style = "integer" if f["type"] == "integer" else "count" if float(value).is_integer() else "decimal"
+                style = (
+                    "integer" if c.field["type"] == "integer" else "count" if float(value).is_integer() else "decimal"
+                )
                 ws.write_number(r, col, value, fmt[style])
                 shown = f"{value:,}" if style != "integer" else str(value)
                 widths[col] = max(widths[col], display_width(shown))
@@ -115,33 +129,58 @@ def _data_sheet(wb, fmt, table: Table, columns: list[str], rows: list[tuple], ve
         ws.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width + 2)))
     ws.set_row(0, 36)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(rows), 1), len(fields) - 1)
+    ws.autofilter(0, 0, max(len(rows), 1), len(cols) - 1)
 
 
-def _about_sheet(wb, fmt, table: Table, version_labels: dict[int, str]):
+def _recorded(value: str | None) -> str:
+    return value or portal_names()["not_recorded"]
+
+
+def _about_sheet(wb, fmt, parts: list[Table], names: people.Names, documents: list[dict]):
     meta = package_meta()
+    words = portal_names()
+    op = operator.from_env()
     ws = wb.add_worksheet("この資料について")
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 90)
     ws.write_string(0, 0, meta["title"], fmt["title"])
-    lines: list[tuple[str, str]] = [
-        ("この表", f"{table.title}（{table.name}）"),
-        ("表の説明", " ".join(table.description.split())),
-        ("元資料", f"{meta['source']['publisher']}「{meta['source']['title']}」"),
+    lines: list[tuple[str, str]] = []
+    for t in parts:
+        lines += [
+            ("この表", f"{t.title}（シート「{sheet_name(t.title)}」）"),
+            ("表の中身", " ".join(t.description.split())),
+        ]
+    for doc in documents:
+        lines += [
+            ("元資料", f"{meta['source']['publisher']}「{doc['title']}」（PDF から抽出したテキストを使っています）"),
+            ("元資料の公表日", doc["published"] or portal_names()["undated"]),
+            ("元資料の公開ページ", _recorded(doc["page_url"])),
+            ("元資料の PDF", _recorded(doc["pdf_url"])),
+        ]
+    lines += [
         ("出典の書き方", meta["attribution"]),
         ("ライセンス", f"{meta['license']['title']} {meta['license']['path']}"),
         ("利用条件について", " ".join(meta["license_note"].split())),
         (
-            "地方公共団体",
-            f"{meta['publisher']['municipality_name']}（全国地方公共団体コード {meta['publisher']['municipality_code']}、"
-            "先頭の 0 を保つため文字列で保存）",
+            "このファイルを作ったポータル",
+            f"{words['site']}。運営：{op.name}" + (f"（連絡先：{op.contact}）" if op.contact else "")
+            if op.is_set
+            else f"{words['site']}。{words['operator_unset']}",
         ),
-        *[(f"版 {vid}", label) for vid, label in sorted(version_labels.items())],
+        (
+            "地方公共団体",
+            f"{meta['publisher']['municipality_name']}（全国地方公共団体コード {meta['publisher']['municipality_code']}。"
+            "先頭の 0 が消えないよう文字列にしています）",
+        ),
+        *[
+            ("版", f"{label}：{names.descriptions.get(vid) or '（説明は元資料の一覧にありません）'}")
+            for vid, label in sorted(names.versions.items())
+        ],
         *NOTES,
         (
             "見出し",
-            "1 行目は日本語の項目名です。見出しのメモ（セルの右上の印）に、CSV・JSON・SQL での列名と説明があります。"
-            "すべての列は「項目の説明」のシートにもあります。",
+            "1 行目は日本語の項目名で、読むのに必要な列を先に、番号（ID）の列を後ろに並べています。見出しのメモ"
+            "（セルの右上の印）に、CSV・JSON・SQL での列名と説明があります。すべての列は「項目の説明」のシートにもあります。",
         ),
     ]
     for r, (label, text) in enumerate(lines, start=2):
@@ -149,18 +188,21 @@ def _about_sheet(wb, fmt, table: Table, version_labels: dict[int, str]):
         ws.write_string(r, 1, text, fmt["para"])
 
 
-def _columns_sheet(wb, fmt, table: Table, columns: list[str]):
+def _columns_sheet(wb, fmt, parts: list[Table]):
     ws = wb.add_worksheet("項目の説明")
-    heads = ["項目名", "列名", "型", "説明", "値の意味"]
-    for col, (head, width) in enumerate(zip(heads, (28, 24, 10, 70, 40), strict=True)):
+    several = len(parts) > 1
+    heads = (["表"] if several else []) + ["項目名", "列名", "型", "説明", "値の意味"]
+    widths = ([24] if several else []) + [28, 24, 10, 70, 40]
+    for col, (head, width) in enumerate(zip(heads, widths, strict=True)):
         ws.write_string(0, col, head, fmt["head"])
         ws.set_column(col, col, width)
     types = {"integer": "整数", "number": "数値", "string": "文字列", "boolean": "はい／いいえ"}
-    for r, name in enumerate(columns, start=1):
-        f = table.field(name)
-        meanings = "\n".join(c["label"] for c in f.get("categories", []))
-        for col, text in enumerate(
-            [f["title"], f["name"], types[f["type"]], " ".join(f["description"].split()), meanings]
-        ):
-            ws.write_string(r, col, text, fmt["para"])
+    r = 0
+    for t in parts:
+        for c in people.columns(t):
+            r += 1
+            meanings = "\n".join(x["label"] for x in c.field.get("categories", []))
+            texts = [c.title, c.name, types[c.field["type"]], " ".join(c.field["description"].split()), meanings]
+            for col, text in enumerate(([t.title] if several else []) + texts):
+                ws.write_string(r, col, text, fmt["para"])
     ws.freeze_panes(1, 0)

@@ -17,10 +17,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     # a doubled slash is not a path of ours: 404 rather than a redirect to a guessed one
     app.url_map.merge_slashes = False
 
+    from .. import operator
     from ..current import CurrentBuild
     from . import caching, changes, downloads, errors, format, goals, kpis, pages, search
 
     app.extensions["build"] = app.config.get("BUILD") or CurrentBuild(app.config["DB"])
+    # who runs the portal: a setting of the deployment (portal/operator.py), read once
+    app.config.setdefault("OPERATOR", operator.from_env())
     format.register(app)
     errors.register(app)
     caching.register(app)

@@ -7,11 +7,13 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from ..pipeline.display import groups as code_groups
+from ..pipeline.display import names
 from ..pipeline.schema import package_meta
 from .common import citation, csv_link, data, int_param, latest_version, sql_link
 from .diff import char_diff
 from .format import CHANGE_TYPES, change_type
-from .summary import GROUPS, group_of, item, summarize
+from .summary import FIELD, group_keys, group_of, item, summarize
 
 bp = Blueprint("changes", __name__, url_prefix="/changes")
 
@@ -44,7 +46,7 @@ def revisions_of(d) -> list[dict]:
 def index():
     d = data()
     goal = int_param("goal", {g["goal_no"] for g in d.table("goals")})
-    group = choice("group", GROUPS)
+    group = choice("group", group_keys())
     kind = choice("type", CHANGE_TYPES)
     revisions = revisions_of(d)
     rev = int_param("rev", {r["to_version_id"] for r in revisions})
@@ -69,7 +71,7 @@ def index():
         kind=kind,
         rev=rev,
         revisions=revisions,
-        group_keys=list(GROUPS),
+        group_titles={g.key: g.title for g in code_groups(FIELD)},
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
         cite=citation(
             plan_pages=[c["plan_page"] for c in rows], source_pages=[(c["document_id"], c["source_page"]) for c in rows]
@@ -102,17 +104,20 @@ def change(change_id: int):
 
 feed_bp = Blueprint("feed", __name__)
 
+
+def sources_said(d) -> str:
+    """The source documents in one sentence, with what the manifest records of their publication, and the operator."""
+    publisher = package_meta()["source"]["publisher"]
+    said = []
+    for doc in d.table("documents"):
+        when = f"{doc['published']}公表" if doc["published"] else names()["undated"]
+        said.append(f"元資料：{publisher}「{doc['title']}」（{when}）。")
+    operator = current_app.config["OPERATOR"]
+    said.append(f"運営：{operator.name}。" if operator.is_set else names()["operator_unset"])
+    return "".join(said)
+
+
 ATOM = "http://www.w3.org/2005/Atom"
-#: how long an entry's title may be before it is cut with 「…」
-TITLE_CHARS = 60
-
-
-def element_name(it) -> str:
-    """What a change is about, in a few words: a project's or indicator's name, or the start of a text."""
-    row = it.row
-    text = next((row[k] for k in ("name", "title", "text", "status_text") if row and row.get(k)), "")
-    text = " ".join(str(text).split())
-    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
 def entry_text(c: dict, goal_label: str | None) -> str:
@@ -129,27 +134,33 @@ def entry_text(c: dict, goal_label: str | None) -> str:
     return "\n".join(parts)
 
 
-def entry_date(version: dict | None, built_at: str) -> str:
+def entry_date(version: dict | None, first_published: str) -> str:
     """When a change was made public: its version's date (midnight, Japan time) when the manifest knows it,
-    else the time this portal's build published the data (the document itself carries no date)."""
+    else the time a build of this portal first published the change (the build history, pipeline/history.py),
+    so a rebuild of the same data dates every entry as before."""
     day = (version or {}).get("date")
-    return f"{day}T00:00:00+09:00" if day else built_at
+    return f"{day}T00:00:00+09:00" if day else first_published
 
 
 @feed_bp.get("/changes.atom")
 def atom():
     """Every change as an Atom entry (RFC 4287), newest revision first, each with its reason and permalink.
 
-    Written with the standard library's ElementTree, which escapes every text;
-    each entry is dated by its version (entry_date).
+    Written with the standard library's ElementTree, which escapes every text.
+    Each entry's title is the change's sentence of 「主な変更」, and its date
+    the version's, else when a build first published it (entry_date): never
+    the time of the build that happens to serve it.
     """
     d = data()
     m = current_app.extensions["build"].get().manifest
     built_at = m.get("built_at") or "1970-01-01T00:00:00+00:00"
+    first = m.get("first_published", {})
     versions = {v["id"]: v for v in d.table("versions")}
     changes = sorted(d.table("changes"), key=lambda c: (-c["to_version_id"], c["id"]))
-    dates = {c["id"]: entry_date(versions.get(c["to_version_id"]), built_at) for c in changes}
+    dates = {c["id"]: entry_date(versions.get(c["to_version_id"]), first.get(str(c["id"]), built_at)) for c in changes}
     updated = max(dates.values(), default=built_at, key=datetime.fromisoformat)
+    meta = package_meta()
+    operator = current_app.config["OPERATOR"]
     root = request.url_root.rstrip("/")
     ET.register_namespace("", ATOM)
 
@@ -161,15 +172,21 @@ def atom():
 
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "ja"})
     sub(feed, "id", f"{root}/changes/")
-    sub(feed, "title", f"{package_meta()['source']['name']}：変更点")
-    sub(feed, "subtitle", "砂川市の第２期総合戦略の改訂で変わったことと、その理由。")
+    sub(feed, "title", f"{meta['source']['name']}：変更点")
+    sub(feed, "subtitle", f"砂川市の第２期総合戦略の改訂で変わったことと、その理由。{sources_said(d)}")
     sub(feed, "updated", updated)
     sub(feed, "link", rel="self", type="application/atom+xml", href=f"{root}/changes.atom")
     sub(feed, "link", rel="alternate", type="text/html", href=f"{root}/changes/")
+    for doc in d.table("documents"):
+        if doc["page_url"]:
+            sub(feed, "link", rel="via", type="text/html", href=doc["page_url"], title=doc["title"])
     author = sub(feed, "author")
-    sub(author, "name", "砂川市 総合戦略オープンデータポータル")
-    sub(author, "uri", f"{root}/")
-    sub(feed, "rights", f"{package_meta()['attribution']}。{package_meta()['license']['title']}")
+    sub(author, "name", f"{names()['site']}（運営：{operator.name}）" if operator.is_set else names()["site"])
+    page = operator.contact if operator.href and operator.href == operator.contact else None
+    sub(author, "uri", page or f"{root}/")
+    if operator.href and operator.href.startswith("mailto:"):
+        sub(author, "email", operator.contact)
+    sub(feed, "rights", f"{meta['attribution']}。{meta['license']['title']}")
     goals = {(g["version_id"], g["goal_no"]): g for g in d.table("goals")}
     for c in changes:
         it = item(d, c)
@@ -177,7 +194,7 @@ def atom():
         entry = sub(feed, "entry")
         link = f"{root}/changes/{c['id']}"
         sub(entry, "id", link)
-        sub(entry, "title", f"{change_type(c['change_type'])}：{element_name(it)}")
+        sub(entry, "title", it.sentence(html=False))
         sub(entry, "link", rel="alternate", type="text/html", href=link)
         sub(entry, "updated", dates[c["id"]])
         sub(entry, "category", term=c["change_type"], label=change_type(c["change_type"]))

@@ -185,7 +185,7 @@ def describe(rows: list[Value]) -> str:
     """The chart in one sentence, for its <desc> (read by screen readers)."""
     parts = []
     for v in rows:
-        who = f"{v.when}の{v.role}" + (f"（{v.version}）" if v.version else "")
+        who = (f"{v.version}では" if v.version else "") + f"{v.when}の{v.role}"
         parts.append(f"{who}は{_shown(v)}" if v.value is not None else f"{who}はありません（資料では「{v.text}」）")
     return "、".join(parts) + "。"
 

@@ -47,10 +47,15 @@ def int_param(name: str, allowed: set[int]) -> int | None:
     return int(raw)
 
 
+#: Datasette's marker of a URL that names all its filters: the table's defaults (the latest version, the
+#: indicators only) are not added to it (portal/datasette/defaults.py)
+ALL_FILTERS = ("_defaults", "off")
+
+
 def sql_link(table: str, **filters) -> str:
-    """The same rows in Datasette."""
-    query = urlencode({k: v for k, v in filters.items() if v is not None})
-    return f"{DATA_PREFIX}/{table}" + (f"?{query}" if query else "")
+    """The same rows in Datasette: exactly the filters given (no default of the table's page is added)."""
+    query = urlencode([*((k, v) for k, v in filters.items() if v is not None), ALL_FILTERS])
+    return f"{DATA_PREFIX}/{table}?{query}"
 
 
 def csv_link(table: str, **filters) -> str:
@@ -64,8 +69,24 @@ def csv_link(table: str, **filters) -> str:
     return f"/downloads/rows/{table}.excel.csv?{urlencode(params, doseq=True)}"
 
 
+def book_link(name: str, **filters) -> str:
+    """A page's rows as one workbook (tables.yaml `books`): /downloads/rows/<name>.xlsx?…"""
+    return f"/downloads/rows/{name}.xlsx?{urlencode(filters)}"
+
+
+def page_list(pages: list[int]) -> str:
+    """Page numbers as a reader writes them: runs of three or more as 「1～8」, the rest joined by 「・」."""
+    runs: list[list[int]] = []
+    for p in sorted(set(pages)):
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return "・".join(f"{r[0]}～{r[-1]}" if len(r) >= 3 else "・".join(map(str, r)) for r in runs)
+
+
 def citation(plan_pages=(), source_pages=(), documents=()) -> str:
-    """「出典：砂川市「…」（資料Nページ、計画書Nページ）を加工して作成」.
+    """「出典：砂川市「…」（Nページ、計画書Nページ）を加工して作成」: the pages of the document named, then the plan's.
 
     A source page is a page number, or a (document_id, page number) pair when
     the row it comes from says which document it was read from; `documents`
@@ -81,14 +102,14 @@ def citation(plan_pages=(), source_pages=(), documents=()) -> str:
         if page:
             pages_of.setdefault(doc if len(docs) > 1 else None, set()).add(page)
     pp = sorted({p for p in plan_pages if p})
-    plan = "計画書" + "・".join(str(p) for p in pp) + "ページ" if pp else None
+    plan = "計画書" + page_list(pp) + "ページ" if pp else None
 
     def place(where: list[str]) -> str:
         return f"（{'、'.join(where)}）" if where else ""
 
     def pages(doc: int | None) -> list[str]:
         sp = sorted(pages_of.get(doc, ()))
-        return ["資料" + "・".join(str(p) for p in sp) + "ページ"] if sp else []
+        return [page_list(sp) + "ページ"] if sp else []
 
     if len(docs) <= 1:
         name = package_meta()["source"]["name"]

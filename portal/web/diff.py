@@ -3,7 +3,10 @@
 Japanese has no spaces between words, so the comparison is by character.
 White space is left out of the comparison and never marked: the PDF
 extraction put spaces and line breaks in different places in the two
-columns, and those are not edits.
+columns, and those are not edits.  Two texts that share little (an
+indicator given way to 「設定しない」) are not edits of each other either: the
+one is marked deleted and the other inserted, whole, rather than a few
+characters they happen to share left unmarked.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import difflib
 
 from markupsafe import Markup, escape
 
+#: below this likeness (difflib's ratio) two texts are one removed and another added, not one edited
+UNLIKE = 0.3
+
 
 def _marks(before: str, after: str) -> tuple[list[bool], list[bool]]:
     b_idx = [i for i, ch in enumerate(before) if not ch.isspace()]
@@ -19,6 +25,8 @@ def _marks(before: str, after: str) -> tuple[list[bool], list[bool]]:
     b_marked = [False] * len(before)
     a_marked = [False] * len(after)
     sm = difflib.SequenceMatcher(None, [before[i] for i in b_idx], [after[i] for i in a_idx], autojunk=False)
+    if sm.ratio() < UNLIKE:
+        return [not ch.isspace() for ch in before], [not ch.isspace() for ch in after]
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
             continue

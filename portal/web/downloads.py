@@ -8,15 +8,16 @@ import re
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
-from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME, version_labels, write_people_csv
+from ..pipeline import people
+from ..pipeline.display import books, names
+from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME, provenance, write_people_csv
 from ..pipeline.export import DESCRIPTOR, table_rows
 from ..pipeline.schema import Table, labels, package_meta, table, tables, to_cell
-from .common import citation
+from ..pipeline.workbook import write_workbook
+from .common import citation, data
 from .store import connect
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
-
-PORTAL_NAME = "砂川市 総合戦略オープンデータポータル"
 
 
 def manifest() -> dict:
@@ -32,9 +33,52 @@ def absolute(path: str) -> str:
     return request.url_root.rstrip("/") + path
 
 
+def publisher() -> dict:
+    """Who publishes this dataset: the portal, with its operator when the deployment names one."""
+    op = current_app.config["OPERATOR"]
+    name = names()["site"]
+    return {"name": f"{name}（運営：{op.name}）" if op.is_set else name, "contact": op.href}
+
+
+def sources() -> list[dict]:
+    """The source documents with what the sources manifest records of them (a missing fact stays missing)."""
+    return [
+        {"title": doc["title"], "published": doc["published"], "page": doc["page_url"], "pdf": doc["pdf_url"]}
+        for doc in sorted(data().table("documents"), key=lambda doc: doc["id"])
+    ]
+
+
+def unrecorded(source: dict) -> str | None:
+    """A note of what the manifest does not record of a document, for the catalogues."""
+    said = [] if source["published"] else [f"公表日：{names()['undated']}"]
+    missing = [word for key, word in (("page", "公開ページ"), ("pdf", "PDF")) if not source[key]]
+    said += [f"{'・'.join(missing)}：{names()['not_recorded']}"] if missing else []
+    return "。".join(said) or None
+
+
+def contact_point() -> dict:
+    """DCAT's contact of the dataset: the operator's address or page, when the deployment gives one."""
+    pub = publisher()
+    if not pub["contact"]:
+        return {}
+    kind = "vcard:hasEmail" if pub["contact"].startswith("mailto:") else "vcard:hasURL"
+    return {
+        "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": pub["name"], kind: {"@id": pub["contact"]}}
+    }
+
+
 def schema_org(m: dict) -> dict:
     """schema.org Dataset for the head of /downloads/."""
     meta = package_meta()
+    pub = publisher()
+    address = pub["contact"] or ""
+    contact = (
+        {"email": address.removeprefix("mailto:")}
+        if address.startswith("mailto:")
+        else {"url": address}
+        if address
+        else {}
+    )
     return {
         "@context": "https://schema.org/",
         "@type": "Dataset",
@@ -45,14 +89,22 @@ def schema_org(m: dict) -> dict:
         "keywords": meta["keywords"],
         "license": meta["license"]["path"],
         "creditText": meta["attribution"],
-        "isBasedOn": {
-            "@type": "CreativeWork",
-            "name": meta["source"]["title"],
-            "publisher": {"@type": "GovernmentOrganization", "name": meta["source"]["publisher"]},
-        },
+        "isBasedOn": [
+            {
+                "@type": "CreativeWork",
+                "name": src["title"],
+                "publisher": {"@type": "GovernmentOrganization", "name": meta["source"]["publisher"]},
+                **({"datePublished": src["published"]} if src["published"] else {}),
+                **({"url": src["page"]} if src["page"] else {}),
+                **({"encoding": {"@type": "MediaObject", "contentUrl": src["pdf"]}} if src["pdf"] else {}),
+                **({"description": unrecorded(src)} if unrecorded(src) else {}),
+            }
+            for src in sources()
+        ],
         "spatialCoverage": {"@type": "Place", "name": meta["publisher"]["municipality_name"]},
+        # the time the portal built the data, not the revision's date
         "dateModified": m["built_at"],
-        "publisher": {"@type": "Organization", "name": PORTAL_NAME},
+        "publisher": {"@type": "Organization", "name": pub["name"], **contact},
         "distribution": [
             {
                 "@type": "DataDownload",
@@ -76,6 +128,7 @@ def dcat(m: dict) -> dict:
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
             "spdx": "http://spdx.org/rdf/terms#",
+            "vcard": "http://www.w3.org/2006/vcard/ns#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         },
         "@id": absolute("/downloads/dcat.jsonld#dataset"),
@@ -84,11 +137,19 @@ def dcat(m: dict) -> dict:
         "dct:description": {"@value": " ".join(meta["description"].split()), "@language": "ja"},
         "dct:language": {"@id": "http://id.loc.gov/vocabulary/iso639-1/ja"},
         "dcat:keyword": [{"@value": k, "@language": "ja"} for k in meta["keywords"]],
-        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": PORTAL_NAME},
-        "dct:source": {
-            "dct:title": meta["source"]["title"],
-            "dct:publisher": {"@type": "foaf:Organization", "foaf:name": meta["source"]["publisher"]},
-        },
+        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": publisher()["name"]},
+        **contact_point(),
+        "dct:source": [
+            {
+                "dct:title": src["title"],
+                "dct:publisher": {"@type": "foaf:Organization", "foaf:name": meta["source"]["publisher"]},
+                **({"dct:issued": {"@value": src["published"], "@type": "xsd:date"}} if src["published"] else {}),
+                **({"foaf:page": {"@id": src["page"]}} if src["page"] else {}),
+                **({"dcat:downloadURL": {"@id": src["pdf"]}} if src["pdf"] else {}),
+                **({"dct:description": {"@value": unrecorded(src), "@language": "ja"}} if unrecorded(src) else {}),
+            }
+            for src in sources()
+        ],
         "dct:spatial": {
             "@type": "dct:Location",
             "foaf:name": meta["publisher"]["municipality_name"],
@@ -124,7 +185,9 @@ def dcat(m: dict) -> dict:
 def index():
     m = manifest()
     by_name = m["by_name"]
-    rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in tables()]
+    # the main tables first (tables.yaml display.main), then the others in tables.yaml's order
+    ordered = sorted(tables(), key=lambda t: t.display.get("main", len(tables()) + 1))
+    rows = [{"table": t, "files": {fmt: by_name[f"{t.name}.{fmt}"] for fmt in FORMATS}} for t in ordered]
     meta = package_meta()
     others = [by_name[n] for n in (ZIP_NAME, DESCRIPTOR, DB_NAME)] + [f for f in m["files"] if f["kind"] == "source"]
     return render_template(
@@ -175,7 +238,7 @@ def constraint_words(t: Table, f: dict) -> list[str]:
         words.append(pattern_words(c["pattern"]))
     if "enum" in c and "categories" not in f:
         shown = [f"「{v}」" if f["type"] == "string" else to_cell(v, f) for v in c["enum"]]
-        words.append("値は " + "・".join(shown) + " のどれか")
+        words.append("値は" + "・".join(shown) + "のどれか")
     known = {"required", "unique", "minimum", "maximum", "pattern", "enum"}
     # a constraint added to tables.yaml later is shown as written rather than left out
     words.extend(f"{k}: {v}" for k, v in c.items() if k not in known)
@@ -297,39 +360,70 @@ def selection_value(name: str, f: dict, raw: str):
     return int(raw)
 
 
-def selection_name(t: Table, where: dict[str, list]) -> str:
-    """The file name of a selection: kpis_version_id-2.excel.csv."""
-    parts = [t.name] + [f"{k}-{'-'.join(str(v) for v in vs)}" for k, vs in where.items()]
-    return "_".join(parts) + PEOPLE_CSV
+def selection_name(stem: str, where: dict[str, list], suffix: str) -> str:
+    """The file name of a selection: kpis_version_id-2.excel.csv, goal_goal_no-3_version_id-2.xlsx."""
+    parts = [stem] + [f"{k}-{'-'.join(str(v) for v in vs)}" for k, vs in where.items()]
+    return "_".join(parts) + suffix
+
+
+XLSX = ".xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/rows/<name>")
 def selected_rows(name: str):
-    """The rows of a table that a page shows, as the Excel CSV, to save (the whole tables are files of the build).
+    """The rows a page shows, as a file to save: one table's selection as the Excel CSV, or a page's workbook
+    (tables.yaml `books`, the goal page's projects, KPIs and related projects) as an xlsx.
 
-    The file is made from the build's database with the same writer as the
-    published Excel CSV, so the two agree cell for cell.
+    The files are made from the build's database with the same writers as the
+    published Excel CSV and xlsx, so they agree cell for cell.
     """
+    stem = name.removesuffix(PEOPLE_CSV) if name.endswith(PEOPLE_CSV) else name.removesuffix(XLSX)
+    book = books().get(stem) if name.endswith(XLSX) else None
     try:
-        t = table(name.removesuffix(PEOPLE_CSV)) if name.endswith(PEOPLE_CSV) else None
+        t = table(stem) if name.endswith(PEOPLE_CSV) else None
     except KeyError:
         t = None
-    if t is None:
+    if t is None and book is None:
         abort(404)
+    if book is not None:
+        return page_book(stem, book)
     where = selection(t)
     conn = connect(current_app.extensions["build"].get().db)
     try:
         _, rows = table_rows(conn, t.name, where)
-        labels_ = version_labels(conn)
+        names_ = people.Names.read(conn)
     finally:
         conn.close()
     out = io.StringIO()
-    write_people_csv(out, t, t.columns, rows, labels_)
+    write_people_csv(out, t, rows, names_)
     body = io.BytesIO(out.getvalue().encode("utf-8-sig"))
     return send_file(
         body,
         mimetype="text/csv",  # Flask adds the charset (utf-8) to text types
         as_attachment=True,
-        download_name=selection_name(t, where),
+        download_name=selection_name(t.name, where, PEOPLE_CSV),
         max_age=0,
+    )
+
+
+def page_book(stem: str, book: dict):
+    """A page's workbook: each table of the book, selected by the book's filters (each given once; 400 otherwise)."""
+    parts = [table(n) for n in book["tables"]]
+    where = selection(parts[0])
+    missing = [f for f in book["filters"] if len(where.get(f, [])) != 1]
+    if missing or set(where) - set(book["filters"]):
+        abort(400, description=f"URL で {'・'.join(book['filters'])} をそれぞれ一つ指定してください。")
+    conn = connect(current_app.extensions["build"].get().db)
+    try:
+        selected = [(t, table_rows(conn, t.name, where)[1]) for t in parts]
+        names_ = people.Names.read(conn)
+        documents = provenance(conn)
+    finally:
+        conn.close()
+    out = io.BytesIO()
+    write_workbook(selected, names_, out, documents)
+    out.seek(0)
+    return send_file(
+        out, mimetype=XLSX_TYPE, as_attachment=True, download_name=selection_name(stem, where, XLSX), max_age=0
     )

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from ..pipeline.schema import labels
+from ..pipeline.display import names, queries
+from ..pipeline.schema import labels, package_meta
 
 #: how a unit is shown (the data stores "%"; the document writes 「％」)
 UNIT_DISPLAY = {"%": "％"}
@@ -17,6 +18,7 @@ JST = ZoneInfo("Asia/Tokyo")
 #: the Japanese labels of the codes, from the Table Schema (tables.yaml)
 CHANGE_TYPES = labels("changes", "change_type")
 KPI_KINDS = labels("kpis", "kind")
+KPI_STATUS = labels("kpis", "status")
 COMPARISON = labels("kpi_comparison", "status")
 
 
@@ -74,6 +76,11 @@ def change_type(kind: str) -> str:
 
 
 def register(app) -> None:
+    @app.context_processor
+    def deployment() -> dict:
+        """Who runs the portal (a deployment setting), for the footer and the pages that name them."""
+        return {"operator": app.config["OPERATOR"]}
+
     app.jinja_env.filters.update(
         number=number,
         unit=unit,
@@ -83,6 +90,12 @@ def register(app) -> None:
         change_type=change_type,
         jst_date=jst_date,
     )
-    from ..datasette.metadata import QUERIES
-
-    app.jinja_env.globals.update(CHANGE_TYPES=CHANGE_TYPES, KPI_KINDS=KPI_KINDS, COMPARISON=COMPARISON, QUERIES=QUERIES)
+    app.jinja_env.globals.update(
+        CHANGE_TYPES=CHANGE_TYPES,
+        KPI_KINDS=KPI_KINDS,
+        KPI_STATUS=KPI_STATUS,
+        COMPARISON=COMPARISON,
+        QUERIES=queries(),
+        NAMES=names(),
+        ATTRIBUTION=package_meta()["attribution"],
+    )

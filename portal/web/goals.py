@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from .common import citation, csv_link, data, latest_version, sql_link, version_param
+from ..pipeline.display import books
+from .common import book_link, citation, csv_link, data, latest_version, sql_link, version_param
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
@@ -81,6 +82,7 @@ def goal(goal_no: int):
         goals=goals,
         version=version,
         versions=d.table("versions"),
+        plan_url=d.get("versions", version)["plan_url"],
         directions=directions,
         directions_omitted=[o for o in omissions if o["level"] == "subsection"],
         numerical=numerical,
@@ -93,6 +95,8 @@ def goal(goal_no: int):
         coming=[c for c in changes if c["from_version_id"] == version],
         cite=citation(plan_pages=pages, source_pages=source_pages),
         sql=sql_link("kpis", goal_no=goal_no, version_id=version),
-        csv=csv_link("kpis", goal_no=goal_no, version_id=version),
+        # the page's own rows: its projects, KPIs and related projects, as one workbook (tables.yaml `books.goal`)
+        csv=book_link("goal", goal_no=goal_no, version_id=version),
+        book=f"Excel ブックでダウンロード（{books()['goal']['title']}）",
         sql_projects=sql_link("projects", goal_no=goal_no, version_id=version),
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
+from ..pipeline.display import categories, category, count_rule, render
+from ..pipeline.display import groups as code_groups
+from ..pipeline.downloads import FORMATS
 from . import chart
 from .changes import choice, revisions_of
 from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
@@ -12,59 +15,60 @@ from .store import Data
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
-#: what a revision did to an indicator, from kpi_comparison.status, seen from the side the page's row is on:
-#: (state, label) when the row is the older side (the revision after its version), and when it is the newer side
-TREATMENT = {
-    "unchanged": (("unchanged", "変更なし"), ("unchanged", "変更なし")),
-    "target_raised": (("changed", "変更あり"), ("changed", "変更あり")),
-    "target_lowered": (("changed", "変更あり"), ("changed", "変更あり")),
-    "target_changed": (("changed", "変更あり"), ("changed", "変更あり")),
-    "baseline_or_year_changed": (("changed", "変更あり"), ("changed", "変更あり")),
-    "renamed": (("changed", "変更あり"), ("changed", "変更あり")),
-    "added": (None, ("added", "追加")),
-    "added_not_set": (None, ("not_set", "設定しない")),
-    "removed": (("removed", "削除"), None),
-    "removed_not_set": (("not_set", "設定なし"), None),
-    # an indicator that gives way to 「設定しない」 is removed; the 「設定しない」 row is no indicator
-    "changed_to_not_set": (("removed", "設定しないに変更"), ("not_set", "設定しない")),
-    "set_from_not_set": (("not_set", "設定なし"), ("added", "追加")),
-    # on one side only, and no change added or removed it: the other version's document does not show it
-    "not_shown_after": (("not_shown", "次の版の資料になし"), None),
-    "not_shown_before": (None, ("not_shown", "前の版の資料になし")),
-}
-
 
 def treatments(d: Data, kpi: dict) -> list[dict]:
     """What each revision around the KPI's version did to it, oldest revision first: the revision that made the
     version (none for the first version) and the one after it (none for the latest).
 
     Read from kpi_comparison (one row per indicator and revision), so the pages and the comparison table
-    tell the same story.  Each has the state and its label, the counterpart in the other version (when the
-    indicator is in both), whether its project was renamed, the change that explains it, and the two versions.
+    tell the same story in the same words: each has its status's label, tone and sentence (tables.yaml),
+    the counterpart in the other version (when the indicator is in both), whether its project was renamed,
+    the change that explains it, and the two versions.
     """
     out = []
     for r in d.table("kpi_comparison"):
-        side = 0 if r["before_kpi_id"] == kpi["id"] else 1 if r["after_kpi_id"] == kpi["id"] else None
-        if side is None:
+        if kpi["id"] not in (r["before_kpi_id"], r["after_kpi_id"]):
             continue
-        state, label = TREATMENT[r["status"]][side]
         before, after = d.get("kpis", r["before_kpi_id"]), d.get("kpis", r["after_kpi_id"])
-        both = before is not None and after is not None and state in ("unchanged", "changed")
+        old, new = d.get("versions", r["from_version_id"]), d.get("versions", r["to_version_id"])
+        code = category("kpi_comparison", "status", r["status"])
+        both = before is not None and after is not None and code["tone"] in ("unchanged", "changed")
         out.append(
             {
-                "state": state,
-                "label": label,
+                "state": code["tone"],
+                "label": code["label"],
+                "sentence": render(code["sentence"], status_fields(before, after, old, new)),
                 "status": r["status"],
                 "before": before,
-                "other": (after if side == 0 else before) if both else None,
+                "other": (after if kpi["id"] == r["before_kpi_id"] else before) if both else None,
                 "pair": [before, after] if both else [],
                 "moved": both and before["project_name"] != after["project_name"],
-                "change": d.get("changes", r["change_id"]) if state != "unchanged" else None,
-                "old": d.get("versions", r["from_version_id"]),
-                "new": d.get("versions", r["to_version_id"]),
+                "change": d.get("changes", r["change_id"]) if code["tone"] != "unchanged" else None,
+                "old": old,
+                "new": new,
             }
         )
     return sorted(out, key=lambda t: t["old"]["seq"])
+
+
+def status_fields(before: dict | None, after: dict | None, old: dict, new: dict) -> dict:
+    """What the sentence of a comparison status may name (tables.yaml kpi_comparison.status `sentence`)."""
+
+    def target(k: dict | None) -> str | None:
+        if k is None or k["status"] != "set":
+            return None
+        return f"{k['target_text']}（{'各年度' if k['target_each_year'] else k['target_label']}）"
+
+    not_set = next((k for k in (after, before) if k is not None and k["status"] != "set"), None)
+    return {
+        "before_name": before and before["name"],
+        "after_name": after and after["name"],
+        "before_target": target(before),
+        "after_target": target(after),
+        "status_text": not_set and not_set["status_text"],
+        "old": old["label"],
+        "new": new["label"],
+    }
 
 
 def lineage(d: Data, kpi: dict) -> dict:
@@ -89,21 +93,36 @@ def history(d: Data, kpi: dict) -> tuple[list[dict], dict | None]:
 
 @bp.get("/")
 def index():
+    """Each goal's indicators (the count rule 指標), and apart from them the projects with none (指標を置かない事業)."""
     d = data()
     version = version_param()
-    rows = [k for k in d.table("kpis") if k["version_id"] == version]
     goals = {g["goal_no"]: g for g in d.table("goals") if g["version_id"] == version}
-    groups = [(goals[n], [dict(k, life=lineage(d, k)) for k in rows if k["goal_no"] == n]) for n in sorted(goals)]
+    goal = int_param("goal", set(goals))
+    rows = [k for k in d.table("kpis") if k["version_id"] == version and goal in (None, k["goal_no"])]
+    indicators, none = count_rule("indicators"), count_rule("no_indicator")
+    groups = [
+        {
+            "goal": goals[n],
+            "indicators": [dict(k, life=lineage(d, k)) for k in indicators.rows("kpis", rows) if k["goal_no"] == n],
+            "none": [dict(k, life=lineage(d, k)) for k in none.rows("kpis", rows) if k["goal_no"] == n],
+        }
+        for n in sorted(goals)
+        if goal in (None, n)
+    ]
     return render_template(
         "kpis/index.html",
         groups=groups,
+        goal=goal,
+        chosen_goal=goals.get(goal),
+        goals=[goals[n] for n in sorted(goals)],
+        counts={"indicators": indicators, "none": none},
         version=version,
         versions=d.table("versions"),
         cite=citation(
             plan_pages=[k["plan_page"] for k in rows], source_pages=[(k["document_id"], k["source_page"]) for k in rows]
         ),
-        sql=sql_link("kpis", version_id=version),
-        csv=csv_link("kpis", version_id=version),
+        sql=sql_link("kpis", version_id=version, goal_no=goal),
+        csv=csv_link("kpis", version_id=version, goal_no=goal),
     )
 
 
@@ -128,6 +147,7 @@ def compare():
     groups = [(goals[n], [r for r in sides if r["goal_no"] == n]) for n in sorted(goals)]
     files = {f["format"]: f for f in table_files("kpi_comparison")}
     filters = {"to_version_id": rev, "status": status, "goal_no": goal}
+    indicators, none = count_rule("indicators"), count_rule("no_indicator")
     return render_template(
         "kpis/compare.html",
         revisions=revisions,
@@ -135,7 +155,12 @@ def compare():
         groups=[(g, rs) for g, rs in groups if rs],
         count=len(rows),
         total=len(every),
+        indicators={"rule": indicators, "n": len(indicators.rows("kpi_comparison", every))},
+        no_indicator={"rule": none, "n": len(none.rows("kpi_comparison", every))},
         counts=counts,
+        headline=[(g, sum(counts[c] for c in g.codes)) for g in code_groups("kpi_comparison.status")],
+        formats=FORMATS,
+        tones={c["value"]: c["tone"] for c in categories("kpi_comparison", "status")},
         status=status,
         goal=goal,
         goals=list(goals.values()),

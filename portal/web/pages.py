@@ -35,10 +35,13 @@ def index():
         revisions=revisions,
         total=len(d.rows["changes"]),
         versions=d.table("versions"),
+        documents=d.table("documents"),
+        publisher=package_meta()["source"]["publisher"],
         goals=[g for g in d.table("goals") if g["version_id"] == latest_version(d)],
         cite=citation(source_pages=[(p["document_id"], p["page_no"]) for p in d.table("source_pages")]),
-        sql=sql_link("versions"),
-        csv=csv_link("versions"),
+        # the page's own rows: the changes it tells
+        sql=sql_link("changes"),
+        csv=csv_link("changes"),
     )
 
 
@@ -114,8 +117,9 @@ def glossary():
         versions=d.table("versions"),
         total=len(d.rows["changes"]),
         cite=citation(),
+        # the glossary shows no rows of its own; the units it explains are a table
         sql=sql_link("units"),
-        csv=csv_link("units"),
+        csv=None,
     )
 
 

@@ -17,39 +17,23 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from ..pipeline.display import naming, search_related, shown
 from ..pipeline.schema import table as schema_table
 from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
-from .common import DATA_PREFIX, citation
+from .common import ALL_FILTERS, DATA_PREFIX, citation
 from .store import Data, connect
+from .summary import item
 
 bp = Blueprint("search", __name__)
 
-#: the order of the result sections: what changed and why, then the plan's text, projects, indicators, related projects
-ORDER = ("changes", "reasons", "texts", "projects", "kpis", "related_projects")
-#: per table of the plan (which has both versions): the fields a hit shows.  Two linked rows whose
-#: fields read the same (ignoring white space) are one entry, shown once
-SHOWN = {
-    "texts": ("section", "text"),
-    "projects": ("section", "name", "description"),
-    "kpis": (
-        "section",
-        "project_name",
-        "name",
-        "baseline_text",
-        "baseline_label",
-        "target_text",
-        "target_label",
-        "status_text",
-        "note",
-    ),
-    "related_projects": ("section", "name"),
-}
+#: the result sections, in the order tables.yaml ranks them (`display.search.rank`)
+ORDER = tuple(SEARCHABLE)
+#: per table of the plan (which has every version): the fields a hit shows (`display.shown`)
+SHOWN = {t: shown(t) for t in ORDER if shown(t)}
 #: hits listed per section; the rest are one link away (Datasette's table search uses the same index)
 LIMIT = 50
 #: control characters other than the white space that separates terms are not text anyone searches for
 _CONTROL = {chr(c) for c in range(32)} - set("\t\n\r") | {"\x7f"}
-
-assert set(ORDER) == set(SEARCHABLE), "every searchable table has its place on the results page"
 
 
 @dataclass
@@ -60,6 +44,10 @@ class Hit:
     versions: tuple[int, ...] = ()
     changes: list[dict] = field(default_factory=list)
     order: tuple = ()
+    #: for a change, its sentence of 「主な変更」 (what the hit is headed by)
+    sentence: str | None = None
+    #: text of related rows the hit was found by, when its own text does not have the words: (title, text)
+    via: list[tuple[str, str]] = field(default_factory=list)
 
     def href(self, table: str) -> str:
         """The page that shows the entry: of its newest version when it is in several."""
@@ -91,7 +79,7 @@ class Section:
     @property
     def more(self) -> str:
         """Datasette's search of this table, for the hits not listed here."""
-        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query})
+        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query, ALL_FILTERS[0]: ALL_FILTERS[1]})
 
 
 def query_param() -> str:
@@ -178,8 +166,35 @@ def plan_hits(d: Data, table: str, ids: list[int]) -> list[Hit]:
     return sorted(hits, key=lambda h: h.order)
 
 
+def ranked(hits: list[Hit], table: str, words: list[str]) -> list[Hit]:
+    """Hits found in what names them first (a change's sentence, a name, a heading), then those found only in long
+    text, shorter before longer; the order found so far within each (stable)."""
+
+    def named(h: Hit) -> bool:
+        head = ([h.sentence] if h.sentence else []) + [h.row.get(k) for k in naming(table)]
+        return any(match_spans(t, words) for t in head if t)
+
+    def length(h: Hit) -> int:
+        return sum(len(h.row.get(c) or "") for c in SEARCHABLE[table])
+
+    return sorted(hits, key=lambda h: (not named(h), length(h)) if table == "changes" else (not named(h),))
+
+
+def related_found(d: Data, table: str, row: dict, words: list[str]) -> list[tuple[str, str]]:
+    """The related rows' texts (tables.yaml `display.search.related`) that have the words, each with its title."""
+    out = []
+    for rel in search_related(table):
+        for other in d.table(rel["table"]):
+            if all(other[theirs] == row[mine] for theirs, mine in rel["match"].items()):
+                for c in rel["columns"]:
+                    if other[c] and match_spans(other[c], words):
+                        out.append((f"{schema_table(rel['table']).field(c)['title']}", other[c]))
+    return out
+
+
 def find(conn, d: Data, q: str) -> list[Section]:
-    """Every section with at least one hit, in the order of ORDER."""
+    """Every section with at least one hit, in the order of ORDER; within a section, names before long text."""
+    words = terms(q)[:MAX_TERMS]
     sections = []
     for table in ORDER:
         ids = search_ids(conn, table, q)
@@ -194,8 +209,34 @@ def find(conn, d: Data, q: str) -> list[Section]:
             ]
         else:
             hits = [Hit(row=d.get(table, i)) for i in ids]
-        sections.append(Section(table=table, title=schema_table(table).title, hits=hits, rows=len(ids), query=q))
+        for h in hits:
+            if table == "changes":
+                h.sentence = item(d, h.row).sentence(html=False)
+            own = [h.row.get(c) for c in SEARCHABLE[table]]
+            if search_related(table) and not all(any(match_spans(t, [w]) for t in own if t) for w in words):
+                h.via = related_found(d, table, h.row, words)
+        sections.append(
+            Section(
+                table=table, title=schema_table(table).title, hits=ranked(hits, table, words), rows=len(ids), query=q
+            )
+        )
     return sections
+
+
+#: how many characters a snippet shows on each side of the first match
+SNIPPET = 40
+
+
+def snippet(text: str | None, words: list[str]) -> str:
+    """A long text cut to the place of its first match, with 「…」 where it was cut; a short one whole."""
+    if not text or len(text) <= 2 * SNIPPET + 20:
+        return text or ""
+    spans = match_spans(text, words)
+    if not spans:
+        return text[: 2 * SNIPPET] + "…"
+    start, end = spans[0]
+    a, b = max(0, start - SNIPPET), min(len(text), end + SNIPPET)
+    return ("…" if a else "") + text[a:b] + ("…" if b < len(text) else "")
 
 
 def every_version_label(versions: list[dict]) -> str:
@@ -293,6 +334,7 @@ def search():
         hint_each=len(words) > 1,
         limit=LIMIT,
         highlight=highlighter(words[:MAX_TERMS]),
+        snip=lambda text: snippet(text, words[:MAX_TERMS]),
         version_tag=version_tagger(versions),
         # a change's two sides: 変更前 / 変更後 with one 新旧対照表, else the versions' own names
         side_label={v["id"]: v["column_label"] if len(versions) == 2 else v["label"] for v in versions},

@@ -10,25 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TABLES = (
-    "documents",
-    "versions",
-    "source_pages",
-    "goals",
-    "measures",
-    "texts",
-    "events",
-    "projects",
-    "kpis",
-    "related_projects",
-    "omissions",
-    "reasons",
-    "changes",
-    "kpi_comparison",
-    "indicators",
-    "project_lineage",
-    "units",
-)
+from ..pipeline.schema import tables
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -43,7 +25,7 @@ class Data:
     """The rows of every table, by id, and a few indexes the pages need."""
 
     path: Path
-    rows: dict[str, dict]  #: by id; source_pages by (document_id, page_no), units by unit
+    rows: dict[str, dict]  #: by primary key: one column's value, or a tuple of several (source_pages)
     changes_by_element: dict[tuple[str, str, int], list[dict]] = field(default_factory=dict)
 
     def table(self, name: str) -> list[dict]:
@@ -61,12 +43,12 @@ def load(path: Path) -> Data:
     conn = connect(path)
     try:
         rows: dict[str, dict] = {}
-        for name in TABLES:
-            pk = ("document_id", "page_no") if name == "source_pages" else ("unit",) if name == "units" else ("id",)
+        for t in tables():
+            pk = t.primary_key
             order = ", ".join(f'"{c}"' for c in pk)
-            rows[name] = {
+            rows[t.name] = {
                 (r[pk[0]] if len(pk) == 1 else tuple(r[c] for c in pk)): dict(r)
-                for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')
+                for r in conn.execute(f'SELECT * FROM "{t.name}" ORDER BY {order}')
             }
     finally:
         conn.close()

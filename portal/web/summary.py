@@ -1,25 +1,22 @@
-"""「主な変更」: the revision's changes grouped by what they mean to a resident, ready to be said in sentences.
+"""「主な変更」: the revision's changes grouped by what they mean to a resident, each said in one sentence.
 
 Every fact comes from the data (the changes table and the rows it points
-to); the sentences themselves are written in templates/changes/_summary.html.
-Each change belongs to exactly one group, so a page that shows the groups
-shows every change once, and a group's count is the length of its list.
+to); the groups, the labels and the sentences are tables.yaml's (the groups
+of `changes.change_type`, each code's `sentence`, `count_sentence` and
+`short`), so the pages and the feed say a change in the same words.  Each
+change belongs to exactly one group (tables.yaml `cover: all`), so a page
+that shows the groups shows every change once, and a group's count is the
+length of its list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..pipeline.display import CodeGroup, category, groups, moves, render
 from .store import Data
 
-#: group key → the change types it holds, in the order a resident reads them; wording edits come last
-GROUPS: dict[str, tuple[str, ...]] = {
-    "projects": ("project_added", "project_replaced", "project_removed", "project_modified"),
-    "kpis": ("kpi_added", "kpi_removed", "kpi_not_set", "kpi_not_set_removed"),
-    "values": ("kpi_modified",),
-    "related": ("related_project_added", "related_project_removed"),
-    "texts": ("text_added", "text_modified", "text_removed"),
-}
+FIELD = "changes.change_type"
 #: the KPI columns whose change is a change of a target or a baseline
 VALUE_FIELDS = (
     ("target_value", "target_unit", "target"),
@@ -28,13 +25,12 @@ VALUE_FIELDS = (
 YEAR_FIELDS = (("target_year", "target_label", "target"), ("baseline_year", "baseline_label", "baseline"))
 
 
-#: the order of the sentences within a group: a KPI that is no longer set comes after the added ones
-BUCKET_ORDER = [t for types in GROUPS.values() for t in types]
-BUCKET_ORDER.insert(BUCKET_ORDER.index("kpi_removed"), "kpi_no_longer_set")
+def group_keys() -> list[str]:
+    return [g.key for g in groups(FIELD)]
 
 
 def group_of(change_type: str) -> str:
-    return next(key for key, types in GROUPS.items() if change_type in types)
+    return next(g.key for g in groups(FIELD) if change_type in g.codes)
 
 
 @dataclass
@@ -45,7 +41,7 @@ class Item:
     before: dict | None
     after: dict | None
     goal: dict | None
-    #: for a changed KPI: ("target" | "baseline", "raised" | "lowered" | "changed" | "moved", old row, new row)
+    #: for a changed KPI: ("target" | "baseline", "raised" | "lowered" | "changed" | "moved")
     moves: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -53,43 +49,127 @@ class Item:
         return self.after if self.after is not None else self.before
 
     @property
-    def bucket(self) -> str:
-        """What kind of sentence the change makes: its type, or "kpi_no_longer_set" for a KPI replaced by 「設定しない」."""
-        c = self.change
-        if c["change_type"] == "kpi_removed" and self.after is not None and self.after["status"] == "not_set":
-            return "kpi_no_longer_set"
-        return c["change_type"]
+    def code(self) -> str:
+        return self.change["change_type"]
+
+    def fields(self) -> dict:
+        """What a change's sentence may name (the fields of tables.yaml's sentences)."""
+        c, b, a, row = self.change, self.before, self.after, self.row
+        not_set = next((r for r in (a, b) if r is not None and r.get("status") == "not_set"), None)
+        return {
+            "where": self.goal["label"] if self.goal else c["section"],
+            "section": c["section"],
+            "noun": category("changes", "element_table", c["element_table"]).get("noun", ""),
+            "name": _name(row),
+            "before_name": _name(b),
+            "after_name": _name(a),
+            "project": (row or {}).get("project_name"),
+            "target": _target(a),
+            "target_when": _when(a),
+            "status_text": not_set["status_text"] if not_set else None,
+            "moves": moves_text(self.moves, b, a),
+            "excerpt": excerpt(c["after_text"] or c["before_text"]),
+        }
+
+    def sentence(self, html: bool = True) -> str:
+        """The one plain sentence that says the change (HTML with its name in <strong>, or text)."""
+        return render(category("changes", "change_type", self.code)["sentence"], self.fields(), html=html)
+
+    def short(self) -> str:
+        """The change's name in a list of names (the top page)."""
+        return render(category("changes", "change_type", self.code)["short"], self.fields())
+
+
+#: how much of a text a sentence quotes to tell it from the others
+EXCERPT = 24
+
+
+def excerpt(text: str | None) -> str | None:
+    """The start of a text, on one line, cut with 「…」 when longer than EXCERPT characters."""
+    if not text:
+        return None
+    one = " ".join(text.split())
+    return one if len(one) <= EXCERPT else one[:EXCERPT].rstrip() + "…"
+
+
+def _name(row: dict | None) -> str | None:
+    if row is None:
+        return None
+    return row.get("name") or row.get("title") or row.get("text")
+
+
+def _target(k: dict | None) -> str | None:
+    if k is None or k.get("status") != "set":
+        return None
+    return k["target_text"]
+
+
+def _when(k: dict | None) -> str | None:
+    if k is None or k.get("status") != "set":
+        return None
+    return "各年度" if k["target_each_year"] else k["target_label"]
+
+
+def moves_text(found: list[tuple[str, str]], before: dict | None, after: dict | None) -> str:
+    """「目標値が6,300人から6,500人に上がりました」: how a changed KPI's values moved, in tables.yaml's words."""
+    words = moves()
+    if not found:
+        return words["none"]
+    parts = []
+    for side, how in found:
+        if how == "moved":
+            old, new = before[f"{side}_label"] or "－", after[f"{side}_label"] or "－"
+        else:
+            old, new = before[f"{side}_text"], after[f"{side}_text"]
+        parts.append(render(words[how], {"role": words["roles"][side], "old": old, "new": new}))
+    return "、".join(parts) + words["end"]
 
 
 @dataclass
 class Group:
-    key: str
+    group: CodeGroup
     items: list[Item]
 
     @property
+    def key(self) -> str:
+        return self.group.key
+
+    @property
+    def title(self) -> str:
+        return self.group.title
+
+    @property
     def buckets(self) -> list[tuple[str, list[Item]]]:
-        """The items by the sentence they make, in the order of GROUPS (additions first)."""
-        out: dict[str, list[Item]] = {}
-        for it in self.items:
-            out.setdefault(it.bucket, []).append(it)
-        return sorted(out.items(), key=lambda kv: BUCKET_ORDER.index(kv[0]))
+        """The items by change type, in the group's order of codes, each with its count sentence."""
+        out = []
+        for code in self.group.codes:
+            items = [it for it in self.items if it.code == code]
+            if items:
+                said = category("changes", "change_type", code)["count_sentence"].replace("{n}", str(len(items)))
+                out.append((said, items))
+        return out
+
+    @property
+    def values_moved(self) -> bool:
+        """Whether a changed KPI in the group moved a target, a baseline or a year."""
+        return any(it.moves for it in self.items)
 
 
 def value_moves(before: dict, after: dict) -> list[tuple[str, str]]:
     """How a KPI's target and baseline moved: raised, lowered, changed (other unit), or moved (another year)."""
-    moves = []
-    for value, unit, side in VALUE_FIELDS:
+    found = []
+    for value, unit_, side in VALUE_FIELDS:
         old, new = before[value], after[value]
-        if old == new and before[unit] == after[unit]:
+        if old == new and before[unit_] == after[unit_]:
             continue
-        if old is not None and new is not None and before[unit] == after[unit]:
-            moves.append((side, "raised" if new > old else "lowered"))
+        if old is not None and new is not None and before[unit_] == after[unit_]:
+            found.append((side, "raised" if new > old else "lowered"))
         else:
-            moves.append((side, "changed"))
+            found.append((side, "changed"))
     for year, label, side in YEAR_FIELDS:
         if before[year] != after[year] or before[label] != after[label]:
-            moves.append((side, "moved"))
-    return moves
+            found.append((side, "moved"))
+    return found
 
 
 def item(d: Data, c: dict) -> Item:
@@ -98,10 +178,11 @@ def item(d: Data, c: dict) -> Item:
     after = d.get(table, c["after_id"]) if c["after_id"] is not None else None
     version = c["to_version_id"] if after is not None else c["from_version_id"]
     goal = next((g for g in d.table("goals") if g["version_id"] == version and g["goal_no"] == c["goal_no"]), None)
-    moves = value_moves(before, after) if c["change_type"] == "kpi_modified" and before and after else []
-    return Item(change=c, before=before, after=after, goal=goal, moves=moves)
+    is_set = before and after and before.get("status") == after.get("status") == "set"
+    found = value_moves(before, after) if c["change_type"] == "kpi_modified" and is_set else []
+    return Item(change=c, before=before, after=after, goal=goal, moves=found)
 
 
 def summarize(d: Data, changes: list[dict]) -> list[Group]:
     """The given changes in their groups, in reading order; every group is returned, empty or not."""
-    return [Group(key, [item(d, c) for c in changes if c["change_type"] in types]) for key, types in GROUPS.items()]
+    return [Group(g, [item(d, c) for c in changes if c["change_type"] in g.codes]) for g in groups(FIELD)]
