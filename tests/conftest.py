@@ -54,12 +54,27 @@ def app(built):
     """The Flask pages over the test build."""
     from portal.web import create_app
 
-    return create_app({"DB": built.db, "DOWNLOADS": built.downloads, "TESTING": True})
+    return create_app({"DB": built.db, "TESTING": True})
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def until(condition, seconds: float = 20.0, every: float = 0.05):
+    """Wait for `condition()` to come true (an event seen from outside a process) and return its value.
+
+    Fails the test if it has not come true in `seconds`: a bound on waiting, not a measure of speed.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not so after {seconds:g} s: {getattr(condition, '__doc__', None) or condition}")
+        time.sleep(every)
+    return value
 
 
 def free_port() -> int:
@@ -80,6 +95,28 @@ def child_processes(pid: int) -> set[int]:
         with contextlib.suppress(FileNotFoundError):
             found |= {int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()}
     return found
+
+
+def living(pids: set[int]) -> set[int]:
+    """The processes of `pids` that are running: not ended and waiting to be reaped (a zombie)."""
+    import contextlib
+
+    alive = set()
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                alive.add(pid)
+    return alive
+
+
+def workers_settled(pid: int, count: int = 3) -> set[int]:
+    """The server's running worker processes, once it has `count` of them again (an ended one is replaced)."""
+
+    def whole() -> set[int] | None:
+        found = living(child_processes(pid))
+        return found if len(found) == count else None
+
+    return until(whole)
 
 
 class LiveServer(str):

@@ -35,7 +35,7 @@ def chain_build(tmp_path_factory):
 def client(chain_build):
     from portal.web import create_app
 
-    app = create_app({"DB": chain_build.db, "DOWNLOADS": chain_build.downloads, "TESTING": True})
+    app = create_app({"DB": chain_build.db, "TESTING": True})
     return app.test_client()
 
 

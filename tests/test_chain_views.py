@@ -193,7 +193,7 @@ def history(tmp_path_factory):
         done = build(None, root / "db" / "strategy.db", root / "datapackage")
     from portal.web import create_app
 
-    return create_app({"DB": done.db, "DOWNLOADS": done.downloads, "TESTING": True}).test_client()
+    return create_app({"DB": done.db, "TESTING": True}).test_client()
 
 
 def test_about_tells_the_latest_text_with_what_each_revision_added(history):

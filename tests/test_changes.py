@@ -2,7 +2,6 @@
 
 import itertools
 import random
-import time
 
 import pytest
 
@@ -260,13 +259,9 @@ def test_thirty_changes_and_ten_reasons_on_one_page(tmp_path):
     after = GOAL_HEAD + PROJECT_A + RELATED + items
     first = after.index(items[0])
     reasons = [[f"理由{g} "] for g in range(10)]
-    started = time.perf_counter()
     _, changes = changes_of(tmp_path, before, after, reasons, reason_rows=[first + 3 * g for g in range(10)])
-    elapsed = time.perf_counter() - started
     assert [c.change_type for c in changes] == ["related_project_added"] * 30
     assert [c.reason.text for c in changes] == [f"理由{k // 3}" for k in range(30)]
-    # a generous bound: the placement is polynomial (about 30² × 10² steps), the whole parse included
-    assert elapsed < 5, elapsed
 
 
 def test_a_page_whose_first_row_was_reworded(tmp_path):

@@ -4,8 +4,6 @@ Expected values here were read from the source text by hand; the parser
 knows none of them.
 """
 
-import sqlite3
-
 import pytest
 
 from portal.pipeline.schema import labels, tables
@@ -318,16 +316,8 @@ CHANGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def db(built):
-    conn = sqlite3.connect(built.db)
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
-def kpi_rows(db, version):
-    rows = db.execute(
+def kpi_rows(built_db, version):
+    rows = built_db.execute(
         "select goal_no, project_name, name, baseline_text, baseline_value, baseline_unit, baseline_year, baseline_label,"
         " target_text, target_value, target_unit, target_year, target_label, target_each_year"
         " from kpis where version_id = ? and status = 'set'",
@@ -337,40 +327,40 @@ def kpi_rows(db, version):
 
 
 @pytest.mark.parametrize("version, expected", [(V1, KPIS_V1), (V2, KPIS_V2)])
-def test_every_kpi_of_both_versions(db, version, expected):
-    got = kpi_rows(db, version)
+def test_every_kpi_of_both_versions(built_db, version, expected):
+    got = kpi_rows(built_db, version)
     key = lambda r: tuple("" if x is None else str(x) for x in r)  # noqa: E731
     assert sorted(got, key=key) == sorted(expected, key=key)
 
 
-def test_values_are_typed_numbers_and_dash_is_null_not_zero(db):
-    row = db.execute(
+def test_values_are_typed_numbers_and_dash_is_null_not_zero(built_db):
+    row = built_db.execute(
         "select baseline_value, typeof(baseline_value) t, target_value from kpis where name = 'クーポンを利用した世帯の割合'"
     ).fetchone()
     assert (row["baseline_value"], row["t"], row["target_value"]) == (57.7, "real", 60)
-    dash = db.execute(
+    dash = built_db.execute(
         "select baseline_value, baseline_text, baseline_value_kind from kpis where name = '発行した証明書の件数'"
     ).fetchall()
     assert [tuple(r) for r in dash] == [(None, "－", "none")] * 2
     # the document writes every other value as a number
-    kinds = db.execute("select distinct baseline_value_kind, target_value_kind from kpis where status = 'set'")
+    kinds = built_db.execute("select distinct baseline_value_kind, target_value_kind from kpis where status = 'set'")
     assert {tuple(r) for r in kinds} == {("number", "number"), ("none", "number")}
-    zero = db.execute(
+    zero = built_db.execute(
         "select baseline_value, typeof(baseline_value) from kpis where name = '学童保育所待機児童数'"
     ).fetchall()
     assert [tuple(r) for r in zero] == [(0, "integer")] * 2
 
 
-def test_each_year_has_no_year(db):
-    rows = db.execute(
+def test_each_year_has_no_year(built_db):
+    rows = built_db.execute(
         "select target_year, target_year_type, target_label from kpis where target_each_year = 1"
     ).fetchall()
     assert len(rows) == 9  # 5 in 変更前, 4 in 変更後
     assert {tuple(r) for r in rows} == {(None, "年度", "各年度")}
 
 
-def test_kpis_not_set(db):
-    rows = db.execute(
+def test_kpis_not_set(built_db):
+    rows = built_db.execute(
         "select version_id, project_name, status_text, name, baseline_value, target_value from kpis where status = 'not_set'"
     ).fetchall()
     assert sorted(tuple(r) for r in rows) == sorted(
@@ -378,8 +368,10 @@ def test_kpis_not_set(db):
     )
 
 
-def test_numerical_goal_notes(db):
-    notes = dict(db.execute("select name, note from kpis where kind = 'numerical_goal' and version_id = 2").fetchall())
+def test_numerical_goal_notes(built_db):
+    notes = dict(
+        built_db.execute("select name, note from kpis where kind = 'numerical_goal' and version_id = 2").fetchall()
+    )
     assert notes["就業者数"] == (
         "※１ 国勢調査の数値による\n"
         "※２ 人口減少に伴い生産年齢人口が減少しても、平成 27年の就業者の割合を維持するという考え方に基づき目標値を設定している。"
@@ -389,15 +381,15 @@ def test_numerical_goal_notes(db):
 
 
 @pytest.mark.parametrize("version, expected", [(V1, PROJECTS_V1), (V2, PROJECTS_V2)])
-def test_every_project_of_both_versions(db, version, expected):
-    rows = db.execute(
+def test_every_project_of_both_versions(built_db, version, expected):
+    rows = built_db.execute(
         "select goal_no, name, plan_page from projects where version_id = ? order by id", [version]
     ).fetchall()
     assert [tuple(r) for r in rows] == expected
 
 
-def test_project_descriptions(db):
-    desc = dict(db.execute("select name, description from projects where version_id = 2").fetchall())
+def test_project_descriptions(built_db):
+    desc = dict(built_db.execute("select name, description from projects where version_id = 2").fetchall())
     assert (
         desc["子ども医療費無料化事業"]
         == "高校生以下の医療費を無料化し、子育て世帯の負担の軽減を図る。（R5：小学生以下 R6：高校生以下）"
@@ -408,8 +400,8 @@ def test_project_descriptions(db):
     assert desc["学校給食費無償化事業"] == "小中学校の学校給食費を無償化し、子育て世帯の負担の軽減を図る。"
 
 
-def test_every_change_with_its_reason_and_plan_page(db):
-    rows = db.execute(
+def test_every_change_with_its_reason_and_plan_page(built_db):
+    rows = built_db.execute(
         "select source_page, plan_page, change_type, goal_no, reason, coalesce(after_text, '') || '|' || coalesce(before_text, '')"
         " from changes order by id"
     ).fetchall()
@@ -419,8 +411,8 @@ def test_every_change_with_its_reason_and_plan_page(db):
         assert needle in row[5]
 
 
-def test_change_texts(db):
-    rows = {r["id"]: r for r in db.execute("select * from changes")}
+def test_change_texts(built_db):
+    rows = {r["id"]: r for r in built_db.execute("select * from changes")}
     assert rows[6]["before_text"].endswith("地域ブランドづくりを推進し、販路開拓と売上拡大を図る。")
     assert rows[6]["after_text"].endswith("地域ブランドを推進し、販路開拓と売上拡大を図る。")
     assert rows[13]["before_text"].startswith("乳幼児等医療費助成事業\n")
@@ -429,23 +421,23 @@ def test_change_texts(db):
     assert rows[3]["before_text"] is None
 
 
-def test_line_wrap_only_difference_on_plan_page_17_is_not_a_change(db):
-    texts = db.execute(
+def test_line_wrap_only_difference_on_plan_page_17_is_not_a_change(built_db):
+    texts = built_db.execute(
         "select version_id, text from texts where plan_page = 17 and kind = 'measure_text' order by version_id"
     ).fetchall()
     assert len(texts) == 2 and texts[0]["text"] == texts[1]["text"]
     assert "人的資源を行政サービスの更なる向上につなげる。" in texts[0]["text"]
-    kinds = [r[0] for r in db.execute("select change_type from changes where plan_page = 17")]
+    kinds = [r[0] for r in built_db.execute("select change_type from changes where plan_page = 17")]
     assert kinds == ["related_project_added", "related_project_added"]
 
 
-def test_unchanged_first_paragraph_is_not_a_change(db):
-    rows = db.execute("select count(*) from changes where before_text like '平成 26 %'").fetchone()
+def test_unchanged_first_paragraph_is_not_a_change(built_db):
+    rows = built_db.execute("select count(*) from changes where before_text like '平成 26 %'").fetchone()
     assert rows[0] == 0
 
 
-def test_goals(db):
-    rows = db.execute("select version_id, goal_no, title, plan_page from goals order by id").fetchall()
+def test_goals(built_db):
+    rows = built_db.execute("select version_id, goal_no, title, plan_page from goals order by id").fetchall()
     titles = {
         1: ("安定した雇用を創出し、地域人材の活躍の場をつくる", 5),
         2: ("新しいひとの流れをつくる", 9),
@@ -455,31 +447,31 @@ def test_goals(db):
     assert [tuple(r) for r in rows] == [(v, n, *titles[n]) for v in (V1, V2) for n in (1, 2, 3, 4)]
 
 
-def test_directions(db):
-    rows = db.execute(
+def test_directions(built_db):
+    rows = built_db.execute(
         "select goal_no, count(*) from texts where kind = 'direction' and version_id = 2 group by goal_no"
     ).fetchall()
     assert [tuple(r) for r in rows] == [(1, 3), (2, 4), (3, 4)]
-    goal4 = db.execute(
+    goal4 = built_db.execute(
         "select scope from omissions where version_id = 2 and goal_no = 4 and level = 'subsection'"
     ).fetchall()
     assert [r[0] for r in goal4] == ["《基本的方向》"]
 
 
-def test_strategy_history_events(db):
-    rows = db.execute("select version_id, year, month, label from events order by id").fetchall()
+def test_strategy_history_events(built_db):
+    rows = built_db.execute("select version_id, year, month, label from events order by id").fetchall()
     common = [(2014, 11, "平成26年11月"), (2016, 1, "平成28年１月"), (2019, 12, "令和元年12月")]
     assert [tuple(r) for r in rows] == [(V1, *e) for e in common] + [(V2, *e) for e in common] + [
         (V2, 2022, 12, "令和４年12月")
     ]
-    paragraphs = db.execute(
+    paragraphs = built_db.execute(
         "select version_id, count(*) from texts where kind = 'paragraph' group by version_id"
     ).fetchall()
     assert [tuple(r) for r in paragraphs] == [(V1, 3), (V2, 5)]
 
 
-def test_omitted_sections_are_recorded(db):
-    rows = db.execute("select scope, plan_page from omissions where version_id = 1 order by id").fetchall()
+def test_omitted_sections_are_recorded(built_db):
+    rows = built_db.execute("select scope, plan_page from omissions where version_id = 1 order by id").fetchall()
     assert [tuple(r) for r in rows] == [
         ("２．戦略の概要 ～ 10．デジタルトランスフォーメーション（DX）の推進", 2),
         ("①地域人材の就労支援～④農業の担い手の確保・育成", 5),
@@ -495,38 +487,39 @@ def test_omitted_sections_are_recorded(db):
         ("①他の地方公共団体と連携した施策の実施", 17),
         ("①市民が主体的に地域づくりに参画することができる環境・仕組みづくり", 17),
     ]
-    same = db.execute(
+    same = built_db.execute(
         "select count(*) from omissions a join omissions b on a.scope = b.scope and a.version_id = 1 and b.version_id = 2"
     ).fetchone()[0]
     assert same == 13
 
 
-def test_related_projects(db):
-    counts = db.execute("select version_id, goal_no, count(*) from related_projects group by 1, 2").fetchall()
+def test_related_projects(built_db):
+    counts = built_db.execute("select version_id, goal_no, count(*) from related_projects group by 1, 2").fetchall()
     assert [tuple(r) for r in counts] == [(1, 1, 6), (1, 3, 19), (1, 4, 5), (2, 1, 6), (2, 3, 19), (2, 4, 7)]
     names = [
-        r[0] for r in db.execute("select name from related_projects where version_id = 1 and goal_no = 1 order by seq")
+        r[0]
+        for r in built_db.execute("select name from related_projects where version_id = 1 and goal_no = 1 order by seq")
     ]
     assert names[1] == "商工業金融対策事業（保証融資利子補給事業）"
     assert names[4] == "商業街路灯設置・維持費助成事業"
 
 
-def test_kpi_lineage_across_versions(db):
-    rows = db.execute(
+def test_kpi_lineage_across_versions(built_db):
+    rows = built_db.execute(
         "select old.name, old.project_name, new.project_name from kpis new join kpis old on new.previous_id = old.id"
         " where new.name = 'チームを構成する事業者数'"
     ).fetchall()
     assert [tuple(r) for r in rows] == [
         ("チームを構成する事業者数", "地域ブランド構築事業", "地域ブランド定着推進事業")
     ]
-    dropped = db.execute(
+    dropped = built_db.execute(
         "select name from kpis k where version_id = 1 and kind = 'kpi' and not exists (select 1 from kpis n where n.previous_id = k.id)"
     ).fetchall()
     assert [r[0] for r in dropped] == ["対象者１人当たりの助成額"]
 
 
-def test_source_pages(db):
-    rows = db.execute("select page_no, printed_page_no, plan_pages from source_pages order by page_no").fetchall()
+def test_source_pages(built_db):
+    rows = built_db.execute("select page_no, printed_page_no, plan_pages from source_pages order by page_no").fetchall()
     assert [tuple(r) for r in rows] == [
         (1, None, "2"),
         (2, None, "5,7"),
@@ -549,8 +542,8 @@ CHAPTERS_V1 = [
 CHAPTER_LINES_V2 = [89, 93, 149, 313]
 
 
-def test_parts_and_chapters_of_both_versions(db):
-    rows = db.execute(
+def test_parts_and_chapters_of_both_versions(built_db):
+    rows = built_db.execute(
         "select c.version_id, c.level, c.number, c.number_to, c.label, c.title, c.omitted, c.plan_page, c.source_line,"
         " p.label || p.title, prev.source_line from chapters c left join chapters p on p.id = c.parent_id"
         " left join chapters prev on prev.id = c.previous_id order by c.id"
@@ -564,19 +557,19 @@ def test_parts_and_chapters_of_both_versions(db):
     assert [tuple(r) for r in rows] == v1 + v2
 
 
-def test_goals_stand_under_part_two(db):
-    rows = db.execute(
+def test_goals_stand_under_part_two(built_db):
+    rows = built_db.execute(
         "select g.version_id, g.goal_no, c.version_id, c.label || c.title from goals g join chapters c on c.id = g.chapter_id"
         " order by g.id"
     ).fetchall()
     assert [tuple(r) for r in rows] == [
         (v, n, v, "Ⅱ．基本的方向と具体的な事業") for v in (V1, V2) for n in (1, 2, 3, 4)
     ]
-    assert db.execute("select count(*) from goals where chapter_id is null").fetchone()[0] == 0
+    assert built_db.execute("select count(*) from goals where chapter_id is null").fetchone()[0] == 0
 
 
-def test_paragraphs_and_events_link_to_their_chapter(db):
-    rows = db.execute(
+def test_paragraphs_and_events_link_to_their_chapter(built_db):
+    rows = built_db.execute(
         "select t.version_id, t.kind, c.version_id, c.label || c.title, t.chapter from texts t"
         " left join chapters c on c.id = t.chapter_id group by 1, 2, 3, 4, 5 order by 1, 2"
     ).fetchall()
@@ -585,25 +578,25 @@ def test_paragraphs_and_events_link_to_their_chapter(db):
         for v in (V1, V2)
         for kind in ("direction", "measure_text", "paragraph")
     ]
-    events = db.execute(
+    events = built_db.execute(
         "select e.version_id, c.version_id, c.label || c.title, e.chapter_id = t.chapter_id from events e"
         " join chapters c on c.id = e.chapter_id join texts t on t.id = e.text_id group by 1, 2, 3, 4"
     ).fetchall()
     assert [tuple(r) for r in events] == [(V1, V1, "１．策定の経過", 1), (V2, V2, "１．策定の経過", 1)]
 
 
-def test_omitted_chapters_link_their_omission(db):
-    rows = db.execute(
+def test_omitted_chapters_link_their_omission(built_db):
+    rows = built_db.execute(
         "select o.version_id, o.level, o.scope, c.version_id, c.label || c.title, c.omitted, c.number, c.number_to,"
         " o.number_from, o.number_to from omissions o join chapters c on c.id = o.chapter_id order by o.id"
     ).fetchall()
     heading = "２．戦略の概要 ～ 10．デジタルトランスフォーメーション（DX）の推進"
     assert [tuple(r) for r in rows] == [(v, "chapter", heading, v, heading, 1, 2, 10, 2, 10) for v in (V1, V2)]
-    assert db.execute("select count(*) from chapters where omitted").fetchone()[0] == 2
+    assert built_db.execute("select count(*) from chapters where omitted").fetchone()[0] == 2
 
 
-def test_the_not_set_kpi_of_the_added_project_is_a_change_of_that_project(db):
-    rows = db.execute(
+def test_the_not_set_kpi_of_the_added_project_is_a_change_of_that_project(built_db):
+    rows = built_db.execute(
         "select c.id, c.change_type, c.parent_id, p.change_type, c.reason, c.reason_id = p.reason_id, k.project_name,"
         " k.status, k.version_id, c.before_id, c.after_line from changes c join changes p on p.id = c.parent_id"
         " join kpis k on k.id = c.after_id where c.change_type = 'kpi_not_set'"
@@ -613,9 +606,9 @@ def test_the_not_set_kpi_of_the_added_project_is_a_change_of_that_project(db):
     ]
 
 
-def test_an_indicator_given_up_for_not_set_is_no_deletion(db):
+def test_an_indicator_given_up_for_not_set_is_no_deletion(built_db):
     # 対象者１人当たりの助成額 gives way to 「設定しない」: its own change type, never 「指標の削除」
-    rows = db.execute(
+    rows = built_db.execute(
         "select c.id, c.change_type, b.name, a.status, a.status_text, a.project_name from changes c"
         " join kpis b on b.id = c.before_id left join kpis a on a.id = c.after_id where c.element_table = 'kpis'"
         " and b.status = 'set' and (a.id is null or a.status = 'not_set')"
@@ -630,41 +623,41 @@ def test_an_indicator_given_up_for_not_set_is_no_deletion(db):
             "子ども医療費無料化事業",
         )
     ]
-    assert db.execute("select count(*) from changes where change_type = 'kpi_removed'").fetchone()[0] == 0
+    assert built_db.execute("select count(*) from changes where change_type = 'kpi_removed'").fetchone()[0] == 0
     # every not-set row is reached by a change of its project
-    left = db.execute(
+    left = built_db.execute(
         "select project_name from kpis k where status = 'not_set' and not exists"
         " (select 1 from changes c where c.element_table = 'kpis' and k.id in (c.before_id, c.after_id))"
     ).fetchall()
     assert left == []
 
 
-def test_marks_beside_names_and_values(db):
-    rows = db.execute(
+def test_marks_beside_names_and_values(built_db):
+    rows = built_db.execute(
         "select version_id, name, name_mark, baseline_mark, target_mark from kpis where kind = 'numerical_goal'"
         " order by id"
     ).fetchall()
     marks = [("就業者数", "※１", None, "※２"), ("観光入込客数", None, None, None), ("出生数", "※", None, None)]
     assert [tuple(r) for r in rows] == [(v, *m) for v in (V1, V2) for m in marks]
-    unmarked = db.execute(
+    unmarked = built_db.execute(
         "select count(*) from kpis where kind = 'kpi' and coalesce(name_mark, baseline_mark, target_mark) is not null"
     ).fetchone()[0]
     assert unmarked == 0
     # each mark is the start of one line of the note
-    for r in db.execute("select name_mark, baseline_mark, target_mark, note from kpis where note is not null"):
+    for r in built_db.execute("select name_mark, baseline_mark, target_mark, note from kpis where note is not null"):
         notes = r["note"].split("\n")
         assert [m for m in r[:3] if m] == [n[: len(n) - len(n.lstrip("※１２３４５６７８９０"))] for n in notes]
 
 
-def test_version_names(db):
-    rows = db.execute("select id, column_label, label from versions order by id").fetchall()
+def test_version_names(built_db):
+    rows = built_db.execute("select id, column_label, label from versions order by id").fetchall()
     assert [tuple(r) for r in rows] == [
         (V1, "変更前", "変更前（当初の第２期総合戦略）"),
         (V2, "変更後", "変更後（改訂後）"),
     ]
 
 
-def test_every_code_in_the_data_has_a_japanese_label(db):
+def test_every_code_in_the_data_has_a_japanese_label(built_db):
     coded = [(t.name, f["name"]) for t in tables() for f in t.fields if "categories" in f]
     assert {
         ("changes", "change_type"),
@@ -679,7 +672,9 @@ def test_every_code_in_the_data_has_a_japanese_label(db):
     } <= set(coded)
     for table, field in coded:
         names = labels(table, field)
-        values = {r[0] for r in db.execute(f'select distinct "{field}" from "{table}" where "{field}" is not null')}
+        values = {
+            r[0] for r in built_db.execute(f'select distinct "{field}" from "{table}" where "{field}" is not null')
+        }
         assert values <= set(names), (table, field)
         assert all(names.values()), (table, field)
     assert labels("changes", "change_type")["kpi_not_set"] == "追加された事業で指標を置かない"

@@ -28,14 +28,6 @@ SHOWN_TEXT = {
 }
 
 
-@pytest.fixture(scope="module")
-def db(built):
-    conn = sqlite3.connect(built.db)
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
 def get(client, q: str) -> str:
     r = client.get("/search", query_string={"q": q})
     assert r.status_code == 200
@@ -61,12 +53,12 @@ def plain(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", "", html))
 
 
-def matching_rows(db, table: str, q: str) -> list[sqlite3.Row]:
+def matching_rows(built_db, table: str, q: str) -> list[sqlite3.Row]:
     """Rows whose searched text contains every term, by substring search of the normalised text."""
     words = [normalize(w) for w in q.split()]
     return [
         r
-        for r in db.execute(f"SELECT * FROM {table} ORDER BY id")
+        for r in built_db.execute(f"SELECT * FROM {table} ORDER BY id")
         if all(any(w in normalize(r[c] or "") for c in SEARCHABLE[table]) for w in words)
     ]
 
@@ -75,21 +67,21 @@ def shown(row, table: str) -> str:
     return "|".join(normalize(row[c] or "") for c in SHOWN_TEXT[table])
 
 
-def version_labels(db) -> dict[int, str]:
-    return {r["id"]: r["label"] for r in db.execute("SELECT id, label FROM versions")}
+def version_labels(built_db) -> dict[int, str]:
+    return {r["id"]: r["label"] for r in built_db.execute("SELECT id, label FROM versions")}
 
 
-def test_an_entry_in_both_versions_is_one_hit(client, db):
+def test_an_entry_in_both_versions_is_one_hit(client, built_db):
     body = get(client, "保育")
     found = sections(body)
-    rows_found = sum(len(matching_rows(db, t, "保育")) for t in SEARCHABLE)
+    rows_found = sum(len(matching_rows(built_db, t, "保育")) for t in SEARCHABLE)
     total = int(re.search(r"「保育」を含むもの：(\d+) 件", body).group(1))
     assert total == sum(s["count"] for s in found)
     assert total < rows_found, "entries that are the same in both versions are counted once"
-    labels = version_labels(db)
+    labels = version_labels(built_db)
     by_table = {s["table"]: s for s in found}
     for table in SHOWN_TEXT:
-        rows = matching_rows(db, table, "保育")
+        rows = matching_rows(built_db, table, "保育")
         texts: dict[str, set[int]] = {}
         for r in rows:
             texts.setdefault(shown(r, table), set()).add(r["version_id"])
@@ -108,12 +100,12 @@ def test_an_entry_in_both_versions_is_one_hit(client, db):
     assert len(projects) == len(set(projects)), "no project is listed twice"
 
 
-def test_an_entry_that_differs_only_in_white_space_is_one_hit(client, db):
+def test_an_entry_that_differs_only_in_white_space_is_one_hit(client, built_db):
     """The PDF extraction spaces some lines differently in the two columns; that is not a second entry."""
     pairs = [
         (a, b)
-        for a in db.execute("SELECT * FROM texts WHERE version_id = 1")
-        for b in db.execute("SELECT * FROM texts WHERE version_id = 2 AND previous_id = ?", [a["id"]])
+        for a in built_db.execute("SELECT * FROM texts WHERE version_id = 1")
+        for b in built_db.execute("SELECT * FROM texts WHERE version_id = 2 AND previous_id = ?", [a["id"]])
         if a["text"] != b["text"] and normalize(a["text"]) == normalize(b["text"])
     ]
     assert pairs, "the document has a sentence spaced differently in the two columns"
@@ -144,10 +136,12 @@ def test_every_occurrence_of_every_term_is_marked(client, q):
     assert marks > 0
 
 
-def test_a_term_is_found_and_marked_across_a_space_the_extraction_added(client, db):
+def test_a_term_is_found_and_marked_across_a_space_the_extraction_added(client, built_db):
     """「ICTシステム」 is 「… ICTシステム」 in one place of the document: the word before it, the space, then it."""
     spaced = [
-        m for (name,) in db.execute("SELECT name FROM projects") for m in re.finditer(r"(\w{2}) ([A-Za-z]\w{2})", name)
+        m
+        for (name,) in built_db.execute("SELECT name FROM projects")
+        for m in re.finditer(r"(\w{2}) ([A-Za-z]\w{2})", name)
     ]
     assert spaced, "the document has a project name with a space inside"
     m = spaced[0]
@@ -172,7 +166,7 @@ def test_sections_come_changes_first_and_none_is_empty(client):
 
 
 @pytest.mark.parametrize("q", ["保育", "給食", "の", "保育 ICT", "事業"])
-def test_every_count_is_the_length_of_its_list(client, db, q):
+def test_every_count_is_the_length_of_its_list(client, built_db, q):
     body = get(client, q)
     found = sections(body)
     assert found
@@ -183,10 +177,10 @@ def test_every_count_is_the_length_of_its_list(client, db, q):
     # tables without versions (changes, reasons) list each matching row
     for s in found:
         if s["table"] in ("changes", "reasons"):
-            assert s["count"] == len(matching_rows(db, s["table"], q))
+            assert s["count"] == len(matching_rows(built_db, s["table"], q))
 
 
-def test_a_long_section_says_how_much_it_shows_and_links_to_the_rest(client, db, portal, monkeypatch):
+def test_a_long_section_says_how_much_it_shows_and_links_to_the_rest(client, built_db, portal, monkeypatch):
     import portal.web.search as page
 
     monkeypatch.setattr(page, "LIMIT", 2)
@@ -199,15 +193,15 @@ def test_a_long_section_says_how_much_it_shows_and_links_to_the_rest(client, db,
         link = unescape(re.search(r'href="([^"]+)"', s["more"]).group(1))
         assert link.startswith(f"/data/strategy/{s['table']}?_search=")
         rows = int(re.search(r"(\d+) 行", s["more"]).group(1))
-        assert rows == len(matching_rows(db, s["table"], "保育"))
+        assert rows == len(matching_rows(built_db, s["table"], "保育"))
         # the linked list (Datasette's search of the same index) has exactly that many rows
         r = portal.get(link.replace(f"/{s['table']}?", f"/{s['table']}.json?") + "&_shape=array&_size=max")
         assert r.status_code == 200 and len(r.json()) == rows
 
 
-def test_a_two_character_word(client, db):
+def test_a_two_character_word(client, built_db):
     found = sections(get(client, "給食"))
-    names = {r["name"] for r in matching_rows(db, "projects", "給食")}
+    names = {r["name"] for r in matching_rows(built_db, "projects", "給食")}
     assert names
     (projects,) = [s for s in found if s["table"] == "projects"]
     shown_names = {
@@ -216,13 +210,13 @@ def test_a_two_character_word(client, db):
     assert names <= shown_names
 
 
-def test_several_terms_find_what_has_them_all(client, db):
+def test_several_terms_find_what_has_them_all(client, built_db):
     body = get(client, "保育 ICT")
     found = sections(body)
     assert found
     for s in found:
         if s["table"] in SHOWN_TEXT:
-            texts = {shown(r, s["table"]) for r in matching_rows(db, s["table"], "保育 ICT")}
+            texts = {shown(r, s["table"]) for r in matching_rows(built_db, s["table"], "保育 ICT")}
             assert s["count"] == len(texts)
         for h in s["hits"]:
             text = normalize(plain(h))
@@ -320,12 +314,12 @@ def test_a_theme_word_finds_kpis_by_their_project_and_goal_and_says_so(client):
     assert via and all("子育て" in h for h in via)
 
 
-def test_names_rank_above_long_paragraphs_and_paragraphs_are_cut_to_the_match(client, db):
+def test_names_rank_above_long_paragraphs_and_paragraphs_are_cut_to_the_match(client, built_db):
     found = {s["table"]: s for s in sections(get(client, "子育て"))}
     changes = [re.search(r"変更 (\d+)：", plain(h)).group(1) for h in found["changes"]["hits"]]
     # change 1 rewrites a long paragraph and has the word only there: it comes last
     assert changes[-1] == "1" and len(changes) > 1
-    longest = max((r["text"] for r in db.execute("SELECT text FROM texts WHERE text LIKE '%子育て%'")), key=len)
+    longest = max((r["text"] for r in built_db.execute("SELECT text FROM texts WHERE text LIKE '%子育て%'")), key=len)
     assert len(longest) > 200
     shown = [plain(h) for h in found["texts"]["hits"]]
     assert all(len(h) < 200 for h in shown), [len(h) for h in shown]

@@ -11,13 +11,14 @@ import http.client
 import os
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
 
-from .conftest import child_processes
+from .conftest import child_processes, workers_settled
 
 SQL_URL = "/data/strategy.json?sql="
 
@@ -67,15 +68,12 @@ def test_datasette_is_read_only(live_server, db_digest, query):
     ],
 )
 def test_expensive_queries_stop_at_the_time_limit(live_server, query):
-    start = time.monotonic()
-    r = sql(live_server, query)
-    took = time.monotonic() - start
-    assert r.status_code == 400 and "時間の上限（1 秒）" in r.json()["error"]
-    assert took < 5
-    # asking for more time does not get more
-    start = time.monotonic()
-    r = sql(live_server, query, _timelimit="99999")
-    assert r.status_code == 400 and time.monotonic() - start < 5
+    """Stopped at the 1 s limit, and asking for more time does not get more (the answer names the same limit)."""
+    before = cpu_seconds(live_server.pid)
+    for extra in ({}, {"_timelimit": "99999"}):
+        r = sql(live_server, query, **extra)
+        assert r.status_code == 400 and "時間の上限（1 秒）" in r.json()["error"], (extra, r.text[:300])
+    assert cpu_seconds(live_server.pid) - before < 4  # two queries of an endless count, stopped at 1 s each
 
 
 @pytest.mark.parametrize(
@@ -106,12 +104,12 @@ def test_bad_parameters_are_4xx_never_500(live_server, path):
     assert "Traceback" not in r.text
 
 
-def test_a_huge_string_fails_fast_and_memory_stays_small(live_server):
+def test_a_huge_string_is_refused_before_it_is_built_and_memory_stays_small(live_server):
     before = rss_kb(live_server.pid)
-    start = time.monotonic()
+    cpu = cpu_seconds(live_server.pid)
     r = sql(live_server, "select length(hex(randomblob(200000000)))")
     assert r.status_code == 400 and "too big" in r.json()["error"]
-    assert time.monotonic() - start < 2
+    assert cpu_seconds(live_server.pid) - cpu < 1  # 200 MB of random bytes would take seconds to make
     for query in (
         "select length(zeroblob(500000000))",
         "select length(printf('%.*c', 300000000, 'x'))",
@@ -132,56 +130,44 @@ def test_overload_keeps_pages_answering(live_server):
     expensive = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
     stop = time.monotonic() + 6
     outcomes: list[int] = []
+    running = threading.Barrier(5)
 
     def hammer():
         with httpx.Client(timeout=30) as c:
+            running.wait()
             while time.monotonic() < stop:
                 outcomes.append(c.get(live_server + SQL_URL + quote(expensive)).status_code)
 
     threads = [threading.Thread(target=hammer) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+    running.wait()
     # the Datasette page is asked for as it is (kept per build) and with a filter never asked before (rendered afresh)
-    latencies: dict[str, list[float]] = {"/goals/3": [], "/data/strategy/kpis": [], "/data/strategy/kpis?id__gt=-N": []}
-    errors = 0
+    answers: dict[str, Counter] = {
+        p: Counter() for p in ("/goals/3", "/data/strategy/kpis", "/data/strategy/kpis?id__gt=-N")
+    }
     n = 0
     with httpx.Client(timeout=30) as c:
         while time.monotonic() < stop:
-            for path in latencies:
+            for path, seen in answers.items():
                 n += 1
-                t0 = time.monotonic()
-                r = c.get(live_server + path.replace("N", str(n)))
-                latencies[path].append(time.monotonic() - t0)
-                errors += r.status_code != 200
+                seen[c.get(live_server + path.replace("N", str(n))).status_code] += 1
     for t in threads:
         t.join()
-    assert errors == 0
-    assert all(latencies.values()), "a page was never answered while the expensive queries ran"
+    # every page asked for while the expensive queries ran was answered, and answered 200
+    assert all(set(seen) == {200} for seen in answers.values()), answers
     # the expensive queries were answered: run (400 at the time limit) or turned away (429), never a 5xx
     assert outcomes and set(outcomes) <= {400, 429}
-
-
-def test_xss_is_escaped(live_server):
-    payloads = ["<script>alert(1)</script>", '" onmouseover="alert(1)']
-    for payload in payloads:
-        r = httpx.get(live_server + "/search", params={"q": payload}, timeout=30)
-        assert payload not in r.text
-        quoted = payload.replace("'", "''")
-        html = httpx.get(live_server + "/data/strategy", params={"sql": f"select '{quoted}' as x"}, timeout=30).text
-        assert payload not in html
-    for path in ["/data/strategy/<script>alert(1)</script>", "/<script>alert(1)</script>", "/kpis/<script>"]:
-        r = httpx.get(live_server + quote(path, safe="/"), timeout=30)
-        assert "<script>alert(1)</script>" not in r.text
-    html = httpx.get(
-        live_server + "/data/strategy", params={"sql": "select 'javascript:alert(1)' as url"}, timeout=30
-    ).text
-    assert 'href="javascript:' not in html.lower()
 
 
 def test_no_javascript_urls_in_links(live_server):
     for path in ["/", "/changes/", "/downloads/", "/data/strategy/kpis", "/data/strategy/changes"]:
         assert 'href="javascript:' not in httpx.get(live_server + path, timeout=30).text.lower()
+    # a value of a visitor's query that looks like a link is shown as text, never made a link
+    html = httpx.get(
+        live_server + "/data/strategy", params={"sql": "select 'javascript:alert(1)' as url"}, timeout=30
+    ).text
+    assert 'href="javascript:' not in html.lower()
 
 
 def raw_get(base: str, path: str, headers: dict | None = None):
@@ -217,12 +203,6 @@ def test_no_open_redirect(live_server, path):
         target = urlsplit(location)
         assert not target.netloc or target.netloc == urlsplit(live_server).netloc, (path, location)
         assert not location.startswith("//"), (path, location)
-
-
-def test_a_forged_host_header_does_not_redirect_elsewhere(live_server):
-    r = raw_get(live_server, "/data/strategy/kpis/", {"Host": "evil.example"})
-    location = r.getheader("location") or ""
-    assert "evil.example" not in location
 
 
 SECURITY_HEADERS = ["content-security-policy", "x-content-type-options", "referrer-policy", "x-frame-options"]
@@ -275,53 +255,6 @@ def test_debug_parameters_give_nothing(live_server, path):
     assert "traceback" not in r.text.lower() and '"context"' not in r.text and "sql_time_limit_ms" not in r.text
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/-/versions",
-        "/-/settings",
-        "/-/plugins",
-        "/-/metadata",
-        "/-/threads",
-        "/-/actor",
-        "/-/databases",
-        "/-/config",
-        "/-/permissions",
-        "/-/allow-debug",
-        "/-/messages",
-        "/-/versions.json",
-        "/-/settings.json",
-    ],
-)
-def test_datasette_debug_pages_are_hidden(live_server, path):
-    r = httpx.get(live_server + "/data" + path, timeout=30)
-    assert r.status_code == 404
-    assert "datasette" not in r.text.lower() or "ページが見つかりません" in r.text
-    assert httpx.get(live_server + "/data/-/static/app.css", timeout=30).status_code == 200
-
-
-def test_pages_and_data_are_answered_304_when_unchanged(live_server):
-    for path in [
-        "/",
-        "/goals/2?v=1",
-        "/kpis/",
-        "/data/strategy/kpis",
-        "/data/strategy/kpis.json?_shape=array",
-        "/downloads/",
-        "/downloads/dcat.jsonld",
-    ]:
-        r = httpx.get(live_server + path, timeout=30)
-        etag = r.headers["etag"]
-        assert "public" in r.headers["cache-control"]
-        again = httpx.get(live_server + path, headers={"If-None-Match": etag}, timeout=30)
-        assert again.status_code == 304, path
-        other = httpx.get(live_server + path, headers={"If-None-Match": '"other"'}, timeout=30)
-        assert other.status_code == 200 and other.content == r.content, path
-    a = httpx.get(live_server + "/goals/1", timeout=30).headers["etag"]
-    b = httpx.get(live_server + "/goals/2", timeout=30).headers["etag"]
-    assert a != b
-
-
 # -- A visitor's SQL under the operating system's limits (portal/datasette/adhoc.py, sqlworker.py) ----------------
 
 #: the attacks first reported: one call of LIKE or GLOB ran 56 s, instr or replace 5 s, between two of SQLite's checks
@@ -369,26 +302,6 @@ def cpu_seconds(pid: int) -> float:
         with contextlib.suppress(FileNotFoundError):
             total += own(child, False)
     return total
-
-
-def living(pids: set[int]) -> set[int]:
-    """The processes of `pids` that are running: not ended and waiting to be reaped (a zombie)."""
-    alive = set()
-    for pid in pids:
-        with contextlib.suppress(FileNotFoundError):
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                alive.add(pid)
-    return alive
-
-
-def workers_settled(pid: int, count: int = 3) -> set[int]:
-    """The server's running worker processes, once it has `count` of them again (an ended one is replaced)."""
-    for _ in range(400):
-        found = living(child_processes(pid))
-        if len(found) == count:
-            return found
-        time.sleep(0.05)
-    return living(child_processes(pid))
 
 
 @pytest.mark.parametrize("name", sorted(ONE_LONG_CALL))
