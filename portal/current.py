@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .pipeline.build import DOWNLOADS
-from .pipeline.downloads import MANIFEST
-from .web.store import Data, load
+from .data import Data, load
+from .paths import DOWNLOADS, FILE_INDEX
 
 
 @dataclass(eq=False)
@@ -38,7 +37,7 @@ class Build:
     @cached_property
     def manifest(self) -> dict:
         """The downloads' manifest.json, with the files also indexed by name; empty when there are no downloads."""
-        path = self.downloads / MANIFEST
+        path = self.downloads / FILE_INDEX
         try:
             value = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import paths
+from ..paths import BUILDS, CURRENT, DOWNLOADS, LOCK
 from . import history
 from .chain import read_chain
 from .downloads import write_downloads
@@ -41,10 +42,6 @@ from .load import write_database
 from .manifest import Manifest, manifest_for
 from .records import build_records
 
-DOWNLOADS = "downloads"
-BUILDS = ".builds"
-CURRENT = "current"
-LOCK = ".lock"
 #: finished builds kept on disk: the current one and the one before (for requests still reading it)
 KEEP_BUILDS = 2
 

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from ..paths import FILE_INDEX
 from . import people
 from .display import formats
 from .export import DESCRIPTOR, sha256_file, table_rows
 from .schema import Table, package_meta, tables, to_cell, to_json
 from .workbook import write_workbook
 
-MANIFEST = "manifest.json"
 ZIP_NAME = "strategy-datapackage.zip"
 DB_NAME = "strategy.db"
 #: fixed timestamp for the entries of the zip, so the same data gives the same bytes
@@ -202,5 +202,5 @@ def write_downloads(
         "first_published": {str(k): v for k, v in (first_published or {}).items()},
         "files": files,
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out_dir / FILE_INDEX).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest

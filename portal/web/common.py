@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, request
 
+from ..data import Data
 from ..pipeline.schema import package_meta
-from .store import Data
 
 DATA_PREFIX = "/data/strategy"
 

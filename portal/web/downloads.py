@@ -8,6 +8,7 @@ import re
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 
+from ..data import connect
 from ..pipeline import people
 from ..pipeline.display import books, names
 from ..pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME, provenance, write_people_csv
@@ -15,7 +16,6 @@ from ..pipeline.export import DESCRIPTOR, table_rows
 from ..pipeline.schema import Table, labels, package_meta, table, tables, to_cell
 from ..pipeline.workbook import write_workbook
 from .common import citation, data
-from .store import connect
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
+from ..data import Data
 from ..pipeline.display import categories, category, count_rule, render
 from ..pipeline.display import groups as code_groups
 from ..pipeline.downloads import FORMATS
@@ -11,7 +12,6 @@ from . import chart
 from .changes import choice, revisions_of
 from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
 from .format import COMPARISON
-from .store import Data
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 

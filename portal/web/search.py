@@ -17,11 +17,11 @@ from urllib.parse import parse_qsl, urlencode
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
+from ..data import Data, connect
 from ..pipeline.display import naming, search_related, shown
 from ..pipeline.schema import table as schema_table
 from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
 from .common import ALL_FILTERS, DATA_PREFIX, citation
-from .store import Data, connect
 from .summary import item
 
 bp = Blueprint("search", __name__)
