@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .. import paths
+from .. import links, paths
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -30,4 +30,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (pages, goals, kpis, changes, search, downloads):
         app.register_blueprint(module.bp)
     app.register_blueprint(changes.feed_bp)
+    # links the templates build outside Flask's url_for: Datasette, the files (portal.links)
+    app.jinja_env.globals["links"] = links
+    check_pages(app)
     return app
+
+
+def check_pages(app: Flask) -> None:
+    """Each page portal.links names for Datasette's templates and the error page is where Flask routes it."""
+    routes = app.url_map.bind("localhost")
+    for endpoint, path in links.PAGES.items():
+        if routes.build(endpoint) != path:
+            raise RuntimeError(f"portal.links.PAGES: {endpoint} is at {routes.build(endpoint)}, not {path}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from .. import links
 from ..pipeline.display import groups as code_groups
 from ..pipeline.display import names
 from ..pipeline.schema import package_meta
@@ -97,7 +98,7 @@ def change(change_id: int):
         family=[item(d, x) for x in family],
         same_reason=[item(d, x) for x in same_reason],
         cite=citation(plan_pages=[c["plan_page"]], source_pages=[(c["document_id"], c["source_page"])]),
-        sql=f"/data/strategy/changes/{c['id']}",
+        sql=links.row("changes", c["id"]),
         csv=csv_link("changes", id=c["id"]),
     )
 
@@ -171,19 +172,19 @@ def atom():
         return el
 
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "ja"})
-    sub(feed, "id", f"{root}/changes/")
+    sub(feed, "id", root + url_for("changes.index"))
     sub(feed, "title", f"{meta['source']['name']}：変更点")
     sub(feed, "subtitle", f"砂川市の第２期総合戦略の改訂で変わったことと、その理由。{sources_said(d)}")
     sub(feed, "updated", updated)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{root}/changes.atom")
-    sub(feed, "link", rel="alternate", type="text/html", href=f"{root}/changes/")
+    sub(feed, "link", rel="self", type="application/atom+xml", href=root + url_for("feed.atom"))
+    sub(feed, "link", rel="alternate", type="text/html", href=root + url_for("changes.index"))
     for doc in d.table("documents"):
         if doc["page_url"]:
             sub(feed, "link", rel="via", type="text/html", href=doc["page_url"], title=doc["title"])
     author = sub(feed, "author")
     sub(author, "name", f"{names()['site']}（運営：{operator.name}）" if operator.is_set else names()["site"])
     page = operator.contact if operator.href and operator.href == operator.contact else None
-    sub(author, "uri", page or f"{root}/")
+    sub(author, "uri", page or root + url_for("pages.index"))
     if operator.href and operator.href.startswith("mailto:"):
         sub(author, "email", operator.contact)
     sub(feed, "rights", f"{meta['attribution']}。{meta['license']['title']}")
@@ -192,7 +193,7 @@ def atom():
         it = item(d, c)
         goal = goals.get((c["to_version_id"], c["goal_no"])) or goals.get((c["from_version_id"], c["goal_no"]))
         entry = sub(feed, "entry")
-        link = f"{root}/changes/{c['id']}"
+        link = root + url_for("changes.change", change_id=c["id"])
         sub(entry, "id", link)
         sub(entry, "title", it.sentence(html=False))
         sub(entry, "link", rel="alternate", type="text/html", href=link)

@@ -6,8 +6,9 @@ import io
 import json
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
+from .. import links
 from ..data import connect
 from ..pipeline import people
 from ..pipeline.display import books, names
@@ -84,7 +85,7 @@ def schema_org(m: dict) -> dict:
         "@type": "Dataset",
         "name": meta["title"],
         "description": " ".join(meta["description"].split()),
-        "url": absolute("/downloads/"),
+        "url": absolute(url_for("downloads.index")),
         "inLanguage": "ja",
         "keywords": meta["keywords"],
         "license": meta["license"]["path"],
@@ -109,7 +110,7 @@ def schema_org(m: dict) -> dict:
             {
                 "@type": "DataDownload",
                 "name": f["name"],
-                "contentUrl": absolute(f"/downloads/{f['name']}"),
+                "contentUrl": absolute(links.download(f["name"])),
                 "encodingFormat": f["media_type"].split(";")[0],
                 "contentSize": f"{f['bytes']} B",
                 "sha256": f["sha256"],
@@ -131,7 +132,7 @@ def dcat(m: dict) -> dict:
             "vcard": "http://www.w3.org/2006/vcard/ns#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         },
-        "@id": absolute("/downloads/dcat.jsonld#dataset"),
+        "@id": absolute(url_for("downloads.dcat_jsonld", _anchor="dataset")),
         "@type": "dcat:Dataset",
         "dct:title": {"@value": meta["title"], "@language": "ja"},
         "dct:description": {"@value": " ".join(meta["description"].split()), "@language": "ja"},
@@ -158,13 +159,13 @@ def dcat(m: dict) -> dict:
         "dct:license": {"@id": meta["license"]["path"]},
         "dct:rights": " ".join(meta["license_note"].split()),
         "dct:modified": {"@value": m["built_at"], "@type": "xsd:dateTime"},
-        "dcat:landingPage": {"@id": absolute("/downloads/")},
+        "dcat:landingPage": {"@id": absolute(url_for("downloads.index"))},
         "dcat:distribution": [
             {
-                "@id": absolute(f"/downloads/{f['name']}"),
+                "@id": absolute(links.download(f["name"])),
                 "@type": "dcat:Distribution",
                 "dct:title": f"{f['title']}（{f['name']}）",
-                "dcat:downloadURL": {"@id": absolute(f"/downloads/{f['name']}")},
+                "dcat:downloadURL": {"@id": absolute(links.download(f["name"]))},
                 "dcat:mediaType": {
                     "@id": "https://www.iana.org/assignments/media-types/" + f["media_type"].split(";")[0]
                 },
@@ -199,7 +200,7 @@ def index():
         meta=meta,
         jsonld=json.dumps(schema_org(m), ensure_ascii=False).replace("</", "<\\/"),
         cite=citation(),
-        sql="/data/strategy",
+        sql=links.database(),
         csv=None,
     )
 
@@ -299,14 +300,14 @@ def dictionary():
         tables=dictionary_tables(),
         type_words=TYPE_WORDS,
         cite=citation(),
-        sql="/data/strategy",
+        sql=links.database(),
         csv=None,
     )
 
 
 @bp.get("/api")
 def api():
-    return render_template("downloads/api.html", cite=citation(), sql="/data/strategy", csv=None)
+    return render_template("downloads/api.html", cite=citation(), sql=links.database(), csv=None)
 
 
 @bp.get("/dcat.jsonld")

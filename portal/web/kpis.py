@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
+from .. import links
 from ..data import Data
 from ..pipeline.display import categories, category, count_rule, render
 from ..pipeline.display import groups as code_groups
@@ -223,6 +224,6 @@ def kpi(kpi_id: int):
         removed=removed,
         history_chart=chart.kpi_chart(history_title, history_rows, f"history-{k['id']}") if history_rows else None,
         cite=citation(plan_pages=[k["plan_page"]], source_pages=[(k["document_id"], k["source_page"])]),
-        sql=f"/data/strategy/kpis/{k['id']}",
+        sql=links.row("kpis", k["id"]),
         csv=csv_link("kpis", id=k["id"]),
     )
