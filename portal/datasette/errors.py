@@ -28,7 +28,7 @@ from .. import links
 from ..errors import QuietLog, error_html
 from . import ours
 from .adhoc import CURRENT, MESSAGES, Busy, Unavailable
-from .japanese import error_in_japanese
+from .messages import error_in_japanese
 
 log = QuietLog(logging.getLogger(__name__))
 
@@ -117,7 +117,7 @@ async def query_page(datasette, request, status: int, message: str) -> Response:
 def respond(request, status: int, message: str | None) -> Response:
     """The error as JSON for .json URLs (Datasette's own message), otherwise as the portal's page in Japanese.
 
-    A message japanese.py does not know is shown as it is, marked as English.
+    A message messages.py does not know is shown as it is, marked as English.
     """
     if request.path.endswith(".json"):
         return Response.json({"ok": False, "status": status, "error": message}, status=status)
