@@ -34,6 +34,6 @@ CURRENT = "current"
 LOCK = ".lock"
 #: the folder of download files beside a build's database (served at /downloads/)
 DOWNLOADS = "downloads"
-#: the downloads' index of files, sizes and checksums, in the downloads folder (published as
-#: /downloads/manifest.json; not to be confused with the sources manifest above)
-FILE_INDEX = "manifest.json"
+#: the downloads' file index: every download file with its size and checksum, the build's time and the dates the
+#: feed gives (written by pipeline/downloads.py, read by portal.current; not itself served)
+FILE_INDEX = "files.json"

@@ -203,7 +203,7 @@ def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_dat
         conn = sqlite3.connect(db)
         assert conn.execute("pragma quick_check").fetchone() == ("ok",)
         conn.close()
-        manifest = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((root / "db" / "downloads" / "files.json").read_text(encoding="utf-8"))
         served_db = next(f for f in manifest["files"] if f["name"] == "strategy.db")
         assert served_db["sha256"] == digest(root / "db" / "downloads" / "strategy.db") == digest(db)
         db_digest, package = state_of(root)

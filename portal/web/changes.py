@@ -153,7 +153,7 @@ def atom():
     the time of the build that happens to serve it.
     """
     d = data()
-    m = current_app.extensions["build"].get().manifest
+    m = current_app.extensions["build"].get().file_index
     built_at = m.get("built_at") or "1970-01-01T00:00:00+00:00"
     first = m.get("first_published", {})
     versions = {v["id"]: v for v in d.table("versions")}

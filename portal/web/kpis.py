@@ -179,7 +179,7 @@ def compare():
 
 def table_files(table: str) -> list[dict]:
     """The download files of one table in the build being served (none when the build has no downloads)."""
-    return [f for f in current_app.extensions["build"].get().manifest["files"] if f["table"] == table]
+    return [f for f in current_app.extensions["build"].get().file_index["files"] if f["table"] == table]
 
 
 @bp.get("/<int:kpi_id>")

@@ -11,9 +11,9 @@ from flask import Blueprint, abort, current_app, request
 bp = Blueprint("downloads", __name__, url_prefix="/downloads")
 
 
-def manifest() -> dict:
-    """The current build's download manifest; 503 when the build has no downloads."""
-    m = current_app.extensions["build"].get().manifest
+def file_index() -> dict:
+    """The current build's downloads' file index; 503 when the build has no downloads."""
+    m = current_app.extensions["build"].get().file_index
     if not m["files"]:
         abort(503, description="ダウンロード用のファイルがまだ作られていません。portal build を実行してください。")
     return m

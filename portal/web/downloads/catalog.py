@@ -10,7 +10,7 @@ from ... import links
 from ...pipeline.display import names
 from ...pipeline.schema import package_meta
 from ..common import data
-from . import absolute, bp, manifest
+from . import absolute, bp, file_index
 
 
 def publisher() -> dict:
@@ -164,6 +164,6 @@ def dcat(m: dict) -> dict:
 @bp.get("/dcat.jsonld")
 def dcat_jsonld():
     return current_app.response_class(
-        json.dumps(dcat(manifest()), ensure_ascii=False, indent=1),
+        json.dumps(dcat(file_index()), ensure_ascii=False, indent=1),
         mimetype="application/ld+json",
     )

@@ -11,13 +11,13 @@ from ...pipeline.downloads import DB_NAME, FORMATS, ZIP_NAME
 from ...pipeline.export import DESCRIPTOR
 from ...pipeline.schema import package_meta, tables
 from ..common import citation
-from . import bp, manifest
+from . import bp, file_index
 from .catalog import schema_org
 
 
 @bp.get("/")
 def index():
-    m = manifest()
+    m = file_index()
     by_name = m["by_name"]
     # the main tables first (tables.yaml display.main), then the others in tables.yaml's order
     ordered = sorted(tables(), key=lambda t: t.display.get("main", len(tables()) + 1))
@@ -29,7 +29,7 @@ def index():
         rows=rows,
         formats=FORMATS,
         others=others,
-        manifest=m,
+        index=m,
         meta=meta,
         jsonld=json.dumps(schema_org(m), ensure_ascii=False).replace("</", "<\\/"),
         cite=citation(),
