@@ -1,4 +1,4 @@
-"""Stage 8 — downloads: every table in the formats journalists open, the whole package, and their file index.
+"""The downloads stage (build.STAGES): every table in the formats journalists open, the whole package, and their file index.
 
 Written at build time next to the database; the server only reads the
 file index and hands out the files it lists.  Everything comes from the built

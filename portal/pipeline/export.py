@@ -1,4 +1,4 @@
-"""Stage 7 — export: the database's tables as CSV files and a Frictionless datapackage.json.
+"""The package stage (build.STAGES) — export: the database's tables as CSV files and a Frictionless datapackage.json.
 
 The output depends only on the data: rows in primary-key order, fixed
 formatting, no timestamps, so a rebuild from the same source gives the same

@@ -1,4 +1,4 @@
-"""Stage 5 — records: the plan model and the changes as rows of the published tables.
+"""The read stage (build.STAGES), last step — records: the plan model and the changes as rows of the published tables.
 
 Row ids are given in reading order (version by version, oldest first; in a
 version, the elements of the document whose 変更後 column it is, then those
