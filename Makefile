@@ -48,6 +48,7 @@ $(NODE_DEPS): package.json package-lock.json
 test: $(STAMP) tools $(NODE_DEPS)
 	$(BIN)/ruff check portal tests scripts
 	$(BIN)/ruff format --check portal tests scripts
+	$(BIN)/lint-imports --no-logo
 	@start=$$(date +%s); $(BIN)/python -m pytest -n auto --dist loadfile --durations=5; status=$$?; \
 	  echo "テストの所要時間 / test wall time: $$(( $$(date +%s) - start )) s"; exit $$status
 

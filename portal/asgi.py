@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 
-from . import paths
+from . import links, paths
 from .current import CurrentBuild
 from .datasette import PREFIX, DataApp
 from .datasette.csp import policy
@@ -88,7 +88,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         Mount(PREFIX + "/-/static", compressed(StaticFiles(directory=Path(datasette.__file__).parent / "static"))),
         Mount(PREFIX, compressed(data)),
         Mount("/static", compressed(StaticFiles(directory=paths.STATIC))),
-        Route("/favicon.ico", GetOnly(request_response(favicon))),
+        Route(links.FAVICON, GetOnly(request_response(favicon))),
         *(Route(path, pages) for path in DOWNLOAD_PAGES),
         Route("/downloads/rows/{name}", pages),
         Mount("/downloads", Downloads(builds)),

@@ -71,7 +71,7 @@ def main() -> None:
     help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
 )
 def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
-    from .pipeline.build import BUILDS, LOCK
+    from .paths import BUILDS, LOCK
     from .pipeline.build import build as run_build
 
     def waiting() -> None:

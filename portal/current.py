@@ -3,7 +3,7 @@
 `portal build` publishes a build by pointing db/strategy.db (and db/downloads)
 at a new folder in one step.  `CurrentBuild.get()` looks at the link on every
 request (one stat) and, when it points elsewhere, reads the new build once:
-its download manifest and the rows the pages show (Datasette hashes the
+its downloads' file index and the rows the pages show (Datasette hashes the
 database itself for its ETags).  Everything that depends on the build asks this object,
 so pages, data, downloads and ETags change together.
 """
@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .pipeline.build import DOWNLOADS
-from .pipeline.downloads import MANIFEST
-from .web.store import Data, load
+from .data import Data, load
+from .paths import DOWNLOADS, FILE_INDEX
 
 
 @dataclass(eq=False)
@@ -36,9 +35,9 @@ class Build:
         return load(self.db)
 
     @cached_property
-    def manifest(self) -> dict:
-        """The downloads' manifest.json, with the files also indexed by name; empty when there are no downloads."""
-        path = self.downloads / MANIFEST
+    def file_index(self) -> dict:
+        """The downloads' file index (files.json), with the files also indexed by name; empty when there are no downloads."""
+        path = self.downloads / FILE_INDEX
         try:
             value = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -13,7 +13,7 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from . import paths
+from . import links, paths
 from .operator import site_context
 
 #: status → (title, what the visitor can do)
@@ -44,7 +44,10 @@ def error_context(
 
 @cache
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(paths.TEMPLATES)), autoescape=select_autoescape(default=True))
+    env = Environment(loader=FileSystemLoader(str(paths.TEMPLATES)), autoescape=select_autoescape(default=True))
+    # the portal's links outside Flask: its pages by endpoint (portal.links.PAGES), the rest from portal.links
+    env.globals.update(links=links, url_for=links.url_for)
+    return env
 
 
 def error_html(

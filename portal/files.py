@@ -1,7 +1,7 @@
 """Files at the ASGI layer, served by Starlette's StaticFiles (ETag, Range, If-Range, 304).
 
 The download files belong to a build: `Downloads` looks them up in the
-current build's manifest, so only the files it lists are served, each with
+current build's file index (paths.FILE_INDEX), so only the files it lists are served, each with
 its sha256 as a strong ETag (the same on every replica of a build), its media
 type, and as an attachment.
 """
@@ -43,7 +43,7 @@ class Downloads(StaticFiles):
 
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         build = self.builds.get()
-        entry = build.manifest["by_name"].get(path)
+        entry = build.file_index["by_name"].get(path)
         if entry is None:
             return "", None
         full_path = build.downloads / entry["name"]
@@ -53,7 +53,7 @@ class Downloads(StaticFiles):
             return "", None
 
     def file_response(self, full_path, stat_result, scope, status_code: int = 200) -> Response:
-        entry = self.builds.get().manifest["by_name"][os.path.basename(full_path)]
+        entry = self.builds.get().file_index["by_name"][os.path.basename(full_path)]
         etag = f'"{entry["sha256"]}"'
         response = FileResponse(
             full_path,

@@ -24,3 +24,16 @@ DB = ROOT / "db" / "strategy.db"
 #: the Jinja templates: the checkout's templates/, or the copy installed inside the package
 TEMPLATES = _CHECKOUT / "templates" if _IN_CHECKOUT else PACKAGE / "templates"
 STATIC = PACKAGE / "web" / "static"
+
+# ── a build's files (portal build writes them, portal serve reads them) ─────
+#: db/.builds/<id>/ holds each finished build; db/current links to the one served,
+#: and db/strategy.db and db/downloads point through it
+BUILDS = ".builds"
+CURRENT = "current"
+#: the lock file in db/.builds/ that lets one build run at a time
+LOCK = ".lock"
+#: the folder of download files beside a build's database (served at /downloads/)
+DOWNLOADS = "downloads"
+#: the downloads' file index: every download file with its size and checksum, the build's time and the dates the
+#: feed gives (written by pipeline/downloads.py, read by portal.current; not itself served)
+FILE_INDEX = "files.json"

@@ -343,9 +343,10 @@ def test_files_of_others_in_the_package_survive_and_leftovers_are_cleared(projec
 def test_without_an_atomic_exchange_the_package_is_still_replaced_whole(project, monkeypatch):
     """Where renameat2(RENAME_EXCHANGE) is missing the package is swapped with two renames."""
     from portal.pipeline import build as build_module
+    from portal.pipeline import publish
 
     root, db, package = project
-    monkeypatch.setattr(build_module, "_renameat2", None)
+    monkeypatch.setattr(publish, "_renameat2", None)
     changed = root / "changed.txt"
     changed.write_text(paths.SOURCE.read_text(encoding="utf-8").replace("22品   50品", "22品   60品"), encoding="utf-8")
     build_module.build(changed, db, package)

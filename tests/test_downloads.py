@@ -29,7 +29,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def manifest(built):
-    return json.loads((built.downloads / "manifest.json").read_text(encoding="utf-8"))
+    return json.loads((built.downloads / "files.json").read_text(encoding="utf-8"))
 
 
 #: the heading of the column the files for people add after 基本目標番号 (tables.yaml `value_labels`)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from portal import paths
 from portal.pipeline import build as build_module
+from portal.pipeline import publish
 from portal.pipeline.build import build, parse
 from portal.pipeline.errors import SourceError
 
@@ -78,11 +79,11 @@ def test_a_build_interrupted_at_any_stage_leaves_the_last_good_one(tree, monkeyp
         raise Interrupted(stage)
 
     if stage == "rename":  # the finished build into db/.builds/<id>
-        monkeypatch.setattr(build_module.os, "rename", fail)
+        monkeypatch.setattr(publish.os, "rename", fail)
     elif stage == "exchange":
-        monkeypatch.setattr(build_module, "_exchange", fail)
+        monkeypatch.setattr(publish, "_exchange", fail)
     elif stage == "link":  # after the package was swapped in: it must be swapped back
-        monkeypatch.setattr(build_module, "_link", fail)
+        monkeypatch.setattr(publish, "_link", fail)
     else:
         monkeypatch.setattr(build_module, stage, fail)
     with pytest.raises(Interrupted):
@@ -202,7 +203,7 @@ def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_dat
         conn = sqlite3.connect(db)
         assert conn.execute("pragma quick_check").fetchone() == ("ok",)
         conn.close()
-        manifest = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((root / "db" / "downloads" / "files.json").read_text(encoding="utf-8"))
         served_db = next(f for f in manifest["files"] if f["name"] == "strategy.db")
         assert served_db["sha256"] == digest(root / "db" / "downloads" / "strategy.db") == digest(db)
         db_digest, package = state_of(root)
@@ -222,7 +223,7 @@ def test_a_build_killed_at_random_moments_leaves_a_valid_package_and_a_whole_dat
     subprocess.run(build_command(root, real), check=True, capture_output=True)
     assert state_of(root) == states["real"]
     assert leftovers(root) == []
-    assert len(finished_builds(root)) == build_module.KEEP_BUILDS
+    assert len(finished_builds(root)) == publish.KEEP_BUILDS
 
 
 def test_twenty_rebuilds_while_a_reader_checks_the_served_file(tree):

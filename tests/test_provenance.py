@@ -153,7 +153,7 @@ def test_feed_dates_stay_across_rebuilds_and_a_new_change_gets_its_own(tree):
         return {e.find(f"{ATOM}title").text: e.find(f"{ATOM}updated").text for e in feed.findall(f"{ATOM}entry")}
 
     first = dates()
-    manifest = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((root / "db" / "downloads" / "files.json").read_text(encoding="utf-8"))
     assert set(first.values()) == {manifest["built_at"]}
     # the history says when each change was first published: set it back, and a rebuild must date by it
     history = root / "db" / ".builds" / ".history.json"
@@ -168,7 +168,7 @@ def test_feed_dates_stay_across_rebuilds_and_a_new_change_gets_its_own(tree):
     source.write_text(text, encoding="utf-8")
     build(source, db, package)
     later = dates()
-    built_at = json.loads((root / "db" / "downloads" / "manifest.json").read_text(encoding="utf-8"))["built_at"]
+    built_at = json.loads((root / "db" / "downloads" / "files.json").read_text(encoding="utf-8"))["built_at"]
     moved = {t for t, d in later.items() if d != long_ago}
     assert moved and {later[t] for t in moved} == {built_at}
     assert len(moved) < len(later)

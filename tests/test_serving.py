@@ -292,7 +292,7 @@ def test_byte_ranges_of_a_download(portal):
 
 
 @pytest.mark.parametrize(
-    "path", ["/data/-/static/nope.css", "/static/nope.css", "/downloads/nope.csv", "/downloads/manifest.json"]
+    "path", ["/data/-/static/nope.css", "/static/nope.css", "/downloads/nope.csv", "/downloads/files.json"]
 )
 def test_missing_files_are_japanese_404s(portal, path):
     r = portal.get(path)

@@ -149,7 +149,7 @@ def test_the_comparison_workbook_answers_which_targets_changed(workbooks):
 
 
 def test_workbooks_are_listed_in_the_manifest(built):
-    manifest = json.loads((built.downloads / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((built.downloads / "files.json").read_text(encoding="utf-8"))
     xlsx = {f["table"]: f for f in manifest["files"] if f["format"] == "xlsx"}
     assert set(xlsx) == set(TABLES)
     assert {f["media_type"] for f in xlsx.values()} == {

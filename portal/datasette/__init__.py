@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .. import links
+
 if TYPE_CHECKING:
     from datasette.app import Datasette
 
     from ..current import Build, CurrentBuild
 
-PREFIX = "/data"
-DATABASE = "strategy"
+PREFIX = links.DATA
+DATABASE = links.DATABASE
 
 SETTINGS = {
     # Datasette is not mounted: it sees the whole path and removes this prefix itself

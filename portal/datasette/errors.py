@@ -24,10 +24,11 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Base400
 from datasette.views.base import DatasetteError
 
+from .. import links
 from ..errors import QuietLog, error_html
 from . import ours
 from .adhoc import CURRENT, MESSAGES, Busy, Unavailable
-from .japanese import error_in_japanese
+from .messages import error_in_japanese
 
 log = QuietLog(logging.getLogger(__name__))
 
@@ -37,7 +38,7 @@ REQUEST_ERRORS = (sqlite3.Error, ValueError, OverflowError)
 SERVER_ERRORS = ("unable to open", "disk i/o", "malformed", "out of memory")
 #: the longest message of Datasette or SQLite shown on the page
 MESSAGE_CHARS = 300
-BACK = "/data/"
+BACK = links.data_home()
 #: seconds a visitor is asked to wait after a 429 or a 503
 RETRY_AFTER = "2"
 
@@ -116,7 +117,7 @@ async def query_page(datasette, request, status: int, message: str) -> Response:
 def respond(request, status: int, message: str | None) -> Response:
     """The error as JSON for .json URLs (Datasette's own message), otherwise as the portal's page in Japanese.
 
-    A message japanese.py does not know is shown as it is, marked as English.
+    A message messages.py does not know is shown as it is, marked as English.
     """
     if request.path.endswith(".json"):
         return Response.json({"ok": False, "status": status, "error": message}, status=status)
@@ -171,6 +172,8 @@ def forbidden(datasette, request, message):
         if request.path.endswith(".json"):
             return Response.json({"ok": False, "status": 403, "error": message}, status=403)
         detail = "データベースのファイルは「ダウンロード」のページ（/downloads/）から入手できます。"
-        return Response.html(error_html(403, detail=detail, back="/downloads/", here=BACK).decode(), status=403)
+        return Response.html(
+            error_html(403, detail=detail, back=links.url_for("downloads.index"), here=BACK).decode(), status=403
+        )
 
     return inner

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote
 from datasette import hookimpl
 from starlette.responses import JSONResponse, Response
 
+from .. import links
 from ..errors import error_html
 from . import ours
 from .adhoc import CURRENT, Visit
@@ -36,7 +37,7 @@ ADHOC = ("sql", "_where")
 #: the most bytes of one response; a query's result is bounded far below this (sqlworker.MAX_RESULT_CHARS),
 #: Datasette's streamed CSV by its max_csv_mb setting
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-BACK = "/data/"
+BACK = links.data_home()
 
 
 def route_paths(scope) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import links
 from ..pipeline.display import names, queries
 from ..pipeline.schema import package_meta, tables
 from ..search import SEARCHABLE
@@ -46,17 +47,17 @@ def metadata() -> dict:
         "license": "CC BY 4.0（本ポータルによる加工部分）",
         "license_url": meta["license"]["path"],
         "source": meta["source"]["title"],
-        "source_url": "/about#source",
+        "source_url": links.url_for("pages.about", _anchor="source"),
         "about": "ダウンロードと出典の表記",
-        "about_url": "/downloads/",
+        "about_url": links.url_for("downloads.index"),
         "databases": {
-            "strategy": {
+            links.DATABASE: {
                 "title": meta["title"],
                 "description": " ".join(meta["description"].split()),
                 "license": "CC BY 4.0（本ポータルによる加工部分）",
                 "license_url": meta["license"]["path"],
                 "source": meta["source"]["title"],
-                "source_url": "/about#source",
+                "source_url": links.url_for("pages.about", _anchor="source"),
                 "tables": table_meta,
                 "queries": {
                     k: {f: v[f] for f in ("title", "description", "sql", "params") if f in v}

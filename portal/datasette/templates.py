@@ -17,7 +17,7 @@ from datasette.utils import escape_sqlite
 from jinja2 import ChoiceLoader, FileSystemLoader
 from markupsafe import Markup, escape
 
-from .. import operator, paths
+from .. import links, operator, paths
 from . import japanese, switches
 from .defaults import defaults
 from .metadata import QUERIES
@@ -31,6 +31,8 @@ _constant: dict[tuple[int, str, str], set[str]] = {}
 def prepare_jinja2_environment(env):
     """Let Datasette's pages include the portal's own header and footer (templates/_site_*.html)."""
     env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(paths.TEMPLATES))])
+    # the portal's links: its pages by endpoint as in Flask (the shared header and footer), the rest from portal.links
+    env.globals.update(links=links, url_for=links.url_for)
     # a query's column named like a column of the schema is shown as code; a Japanese alias as text
     env.tests["ascii_name"] = lambda name: bool(IDENTIFIER.match(str(name)))
 
@@ -61,7 +63,7 @@ def extra_template_vars(datasette, database, table, view_name, request):
     """What the Japanese templates need: which page this is, titles, labels, and the table's reading order."""
 
     async def inner():
-        here = "/data" + (request.path if request is not None else "/")
+        here = links.DATA + (request.path if request is not None else "/")
         out = {
             # what the portal's header and footer say on Datasette's pages as on its own
             **operator.site_context(),
@@ -78,7 +80,7 @@ def extra_template_vars(datasette, database, table, view_name, request):
             out["reading"], out["kept_back"] = japanese.reading_columns(table, names, constant)
         if database in datasette.databases and request is not None and await _has_versions(datasette, database):
             values = await switches.value_names(datasette, database)
-            path = "/data" + request.path
+            path = links.DATA + request.path
             params = [(k, v) for k in request.args for v in request.args.getlist(k)]
             out["value_names"] = values
             # a canned query is answered by Datasette's table view: known by its path

@@ -1,4 +1,4 @@
-"""Stage 4b — the chain: N 新旧対照表 documents → N+1 versions of the plan.
+"""The read stage (build.STAGES) — the chain: N 新旧対照表 documents → N+1 versions of the plan.
 
 Document k compares version k (its 変更前 column) with version k+1 (its
 変更後 column).  Version 1 is document 1's 変更前; version k+1 is document

@@ -1,4 +1,4 @@
-"""Stage 4 — changes: compare the two versions and attach each change to its reason.
+"""The read stage (build.STAGES) — changes: compare the two versions and attach each change to its reason.
 
 Elements are compared inside the same container (a chapter, a goal's
 directions, a measure's texts, projects and related projects, a project's

@@ -1,7 +1,7 @@
-"""Stage 8 — downloads: every table in the formats journalists open, the whole package, and a manifest.
+"""The downloads stage (build.STAGES): every table in the formats journalists open, the whole package, and their file index.
 
 Written at build time next to the database; the server only reads the
-manifest and hands out the files it lists.  Everything comes from the built
+file index and hands out the files it lists.  Everything comes from the built
 database and the exported package: no second copy of the data or of the
 column descriptions is kept by hand.
 """
@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from ..paths import FILE_INDEX
 from . import people
 from .display import formats
 from .export import DESCRIPTOR, sha256_file, table_rows
 from .schema import Table, package_meta, tables, to_cell, to_json
 from .workbook import write_workbook
 
-MANIFEST = "manifest.json"
 ZIP_NAME = "strategy-datapackage.zip"
 DB_NAME = "strategy.db"
 #: fixed timestamp for the entries of the zip, so the same data gives the same bytes
@@ -146,9 +146,9 @@ def write_downloads(
     built_at: datetime | None = None,
     first_published: dict[int, str] | None = None,
 ) -> dict:
-    """Write every download file and manifest.json into out_dir; return the manifest.
+    """Write every download file and the file index (paths.FILE_INDEX) into out_dir; return the index.
 
-    `first_published` (change id → ISO time, history.py) goes into the manifest for the feed's dates.
+    `first_published` (change id → ISO time, history.py) goes into the index for the feed's dates.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     files: list[dict] = []
@@ -196,11 +196,11 @@ def write_downloads(
         add(source.name, "source", "元資料のテキスト（新旧対照表）", "text/plain; charset=utf-8")
 
     built_at = built_at or datetime.now(UTC)
-    manifest = {
+    index = {
         "built_at": built_at.astimezone(UTC).isoformat(timespec="seconds"),
         "source_sha256": sha256_file(package_dir / sources[0]),
         "first_published": {str(k): v for k, v in (first_published or {}).items()},
         "files": files,
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return manifest
+    (out_dir / FILE_INDEX).write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return index

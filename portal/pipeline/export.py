@@ -1,4 +1,4 @@
-"""Stage 7 — export: the database's tables as CSV files and a Frictionless datapackage.json.
+"""The package stage (build.STAGES) — export: the database's tables as CSV files and a Frictionless datapackage.json.
 
 The output depends only on the data: rows in primary-key order, fixed
 formatting, no timestamps, so a rebuild from the same source gives the same
@@ -21,11 +21,8 @@ DESCRIPTOR = "datapackage.json"
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def table_rows(

@@ -1,4 +1,4 @@
-"""Stage 6 — load: the rows into a new SQLite file, typed and keyed by the Table Schema."""
+"""The database stage (build.STAGES) — load: the rows into a new SQLite file, typed and keyed by the Table Schema."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage 2 — plan model: one column of the 新旧対照表 → the strategy as data.
+"""The read stage (build.STAGES) — plan model: one column of the 新旧対照表 → the strategy as data.
 
 The lines of one column (変更前 or 変更後), page after page, are read by their
 shape only.  The work is split along its seams:

@@ -1,4 +1,4 @@
-"""Stage 5 — records: the plan model and the changes as rows of the published tables.
+"""The read stage (build.STAGES), last step — records: the plan model and the changes as rows of the published tables.
 
 Row ids are given in reading order (version by version, oldest first; in a
 version, the elements of the document whose 変更後 column it is, then those
@@ -7,6 +7,9 @@ give the same ids.  An element two documents show is one row (chain.alias).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
 
 from .chain import Chain
 from .changes import element_text
@@ -47,40 +50,100 @@ def _lines(el: Element) -> dict:
     return {"source_line_start": el.first_line, "source_line_end": el.last_line}
 
 
+#: table name → the function that makes its rows, in the order they are made (a table's ids before the rows
+#: that point to them); every table of tables.yaml has one (build_records checks)
+ROWS: dict[str, Callable[[_Records], list[dict]]] = {}
+
+
+def rows_of(name: str):
+    """Register the function that makes the rows of table `name` (the order of registration is the order of making)."""
+
+    def register(make: Callable[[_Records], list[dict]]):
+        ROWS[name] = make
+        return make
+
+    return register
+
+
 def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
     """Rows for every table of tables.yaml, each row a dict in the schema's column order."""
-    town = {"municipality_code": manifest.municipality_code, "municipality_name": manifest.municipality_name}
-    ids = _Ids(chain.alias)
-    rows: dict[str, list[dict]] = {t.name: [] for t in tables()}
-    continues = chain.previous
-    documents = manifest.documents
+    names = [t.name for t in tables()]
+    if set(names) != set(ROWS):
+        raise KeyError(f"tables.yaml and records.ROWS differ: {sorted(set(names) ^ set(ROWS))}")
+    r = _Records(manifest, chain)
+    for name, make in ROWS.items():
+        r.rows[name] = make(r)
+    # every row in its table's column order, and nothing the schema does not name
+    rows = {}
+    for t in tables():
+        cols = t.columns
+        for row in r.rows[t.name]:
+            extra = set(row) - set(cols)
+            if extra:
+                raise KeyError(f"{t.name}: columns not in tables.yaml: {sorted(extra)}")
+        rows[t.name] = [{c: row.get(c) for c in cols} for row in r.rows[t.name]]
+    return rows
 
-    def previous(el: Element) -> int | None:
-        return ids.of(continues.get(id(el)))
 
-    def omitted(el) -> bool:
-        return el.omitted and id(el) not in chain.shown
+class _Records:
+    """What the functions of ROWS share: the sources, the ids given so far and the rows made so far."""
 
-    for r, info in zip(chain.revisions, documents, strict=True):
-        rows["documents"].append(
+    def __init__(self, manifest: Manifest, chain: Chain) -> None:
+        self.manifest = manifest
+        self.chain = chain
+        self.town = {"municipality_code": manifest.municipality_code, "municipality_name": manifest.municipality_name}
+        self.ids = _Ids(chain.alias)
+        self.rows: dict[str, list[dict]] = {}
+
+    def previous(self, el: Element) -> int | None:
+        """The row of the element in the version before, that this one continues."""
+        return self.ids.of(self.chain.previous.get(id(el)))
+
+    def omitted(self, el) -> bool:
+        return el.omitted and id(el) not in self.chain.shown
+
+    def version(self, el: Element, version_id: int) -> dict:
+        return {"version_id": version_id, "document_id": self.chain.document_of[id(el)]}
+
+    def plan_rows(self, table: str, elements, columns: Callable[[object], dict]) -> list[dict]:
+        """One row per element of the plan of every version, oldest first: its id, version and document, then `columns`."""
+        out = []
+        for version_id, plan in self.chain.versions.items():
+            for el in elements(plan):
+                out.append({"id": self.ids.new(table, el), **self.version(el, version_id), **columns(el)})
+        return out
+
+    @cached_property
+    def lineage(self) -> dict[str, list[dict]]:
+        return lineage_rows(self.rows, self.town)
+
+
+@rows_of("documents")
+def _documents(r: _Records) -> list[dict]:
+    return [
+        {
+            **r.town,
+            "id": rev.document_id,
+            "title": info.title,
+            "source_path": info.package_path,
+            "published": info.published,
+            "page_url": info.page_url,
+            "pdf_url": info.pdf_url,
+            "from_version_id": rev.document_id,
+            "to_version_id": rev.document_id + 1,
+        }
+        for rev, info in zip(r.chain.revisions, r.manifest.documents, strict=True)
+    ]
+
+
+@rows_of("versions")
+def _versions(r: _Records) -> list[dict]:
+    out = []
+    for seq, v in enumerate(r.manifest.versions, 1):
+        source = r.manifest.documents[max(seq - 1, 1) - 1]
+        out.append(
             {
-                **town,
-                "id": r.document_id,
-                "title": info.title,
-                "source_path": info.package_path,
-                "published": info.published,
-                "page_url": info.page_url,
-                "pdf_url": info.pdf_url,
-                "from_version_id": r.document_id,
-                "to_version_id": r.document_id + 1,
-            }
-        )
-
-    for seq, v in enumerate(manifest.versions, 1):
-        source = documents[max(seq - 1, 1) - 1]
-        rows["versions"].append(
-            {
-                **town,
+                **r.town,
                 "id": seq,
                 "seq": seq,
                 "column_label": v.column_label,
@@ -94,188 +157,203 @@ def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
                 "source_published": source.published,
             }
         )
+    return out
 
-    for r in chain.revisions:
-        for page in r.document.pages:
-            rows["source_pages"].append(
-                {
-                    "document_id": r.document_id,
-                    "page_no": page.no,
-                    "printed_page_no": page.printed_no,
-                    "plan_pages": ",".join(str(p) for p in page.plan_pages),
-                    "header_line": page.header_line,
-                    "last_line": page.last_line,
-                }
-            )
 
-    for version_id, plan in chain.versions.items():
-        v = {"version_id": version_id}
+@rows_of("source_pages")
+def _source_pages(r: _Records) -> list[dict]:
+    return [
+        {
+            "document_id": rev.document_id,
+            "page_no": page.no,
+            "printed_page_no": page.printed_no,
+            "plan_pages": ",".join(str(p) for p in page.plan_pages),
+            "header_line": page.header_line,
+            "last_line": page.last_line,
+        }
+        for rev in r.chain.revisions
+        for page in rev.document.pages
+    ]
 
-        def doc(el: Element) -> dict:
-            return {"document_id": chain.document_of[id(el)]}
 
-        for c in plan.chapters:
-            rows["chapters"].append(
-                {
-                    "id": ids.new("chapters", c),
-                    **v,
-                    **doc(c),
-                    "level": c.level,
-                    "number": c.number,
-                    "number_to": c.number_to,
-                    "label": c.label,
-                    "title": c.title,
-                    "parent_id": ids.of(c.parent),
-                    "omitted": omitted(c),
-                    **_where(c),
-                    "source_line": c.first_line,
-                    "previous_id": previous(c),
-                }
-            )
-        for g in plan.goals:
-            rows["goals"].append(
-                {
-                    **town,
-                    "id": ids.new("goals", g),
-                    **v,
-                    **doc(g),
-                    "goal_no": g.goal_no,
-                    "label": g.label,
-                    "title": g.title,
-                    "chapter_id": ids.of(g.chapter),
-                    **_where(g),
-                    "source_line": g.first_line,
-                }
-            )
-        for m in plan.measures:
-            rows["measures"].append(
-                {
-                    "id": ids.new("measures", m),
-                    **v,
-                    **doc(m),
-                    "goal_no": m.goal_no,
-                    "parent_id": ids.of(m.parent),
-                    "level": m.level,
-                    "number": m.number,
-                    "label": m.label,
-                    "title": m.title,
-                    "omitted": omitted(m),
-                    "section": m.section,
-                    **_where(m),
-                    "source_line": m.first_line,
-                }
-            )
-        for t in plan.texts:
-            rows["texts"].append(
-                {
-                    "id": ids.new("texts", t),
-                    **v,
-                    **doc(t),
-                    "kind": t.kind,
-                    "goal_no": t.goal_no,
-                    "measure_id": ids.of(t.measure),
-                    "chapter_id": ids.of(t.chapter),
-                    "chapter": t.chapter.heading if t.chapter else None,
-                    "seq": t.seq,
-                    "text": t.text,
-                    "section": t.section,
-                    **_where(t),
-                    **_lines(t),
-                    "previous_id": previous(t),
-                }
-            )
-        for e in plan.events:
-            rows["events"].append(
-                {
-                    "id": ids.new("events", e),
-                    **v,
-                    **doc(e),
-                    "text_id": ids.of(e.text_ref),
-                    "chapter_id": ids.of(e.text_ref.chapter),
-                    "seq": e.seq,
-                    "year": e.year,
-                    "month": e.month,
-                    "label": e.label,
-                    "sentence": e.sentence,
-                }
-            )
-        for p in plan.projects:
-            rows["projects"].append(
-                {
-                    **town,
-                    "id": ids.new("projects", p),
-                    **v,
-                    **doc(p),
-                    "goal_no": p.goal_no,
-                    "measure_id": ids.of(p.measure),
-                    "seq": p.seq,
-                    "name": p.name,
-                    "description": p.description,
-                    "section": p.section,
-                    **_where(p),
-                    **_lines(p),
-                    "previous_id": previous(p),
-                }
-            )
-        for k in plan.kpis:
-            rows["kpis"].append(
-                {
-                    **town,
-                    "id": ids.new("kpis", k),
-                    **v,
-                    **doc(k),
-                    **_kpi_columns(k, ids),
-                    "previous_id": previous(k),
-                }
-            )
-        for r in plan.related:
-            rows["related_projects"].append(
-                {
-                    "id": ids.new("related_projects", r),
-                    **v,
-                    **doc(r),
-                    "goal_no": r.goal_no,
-                    "measure_id": ids.of(r.measure),
-                    "seq": r.seq,
-                    "name": r.name,
-                    "section": r.section,
-                    **_where(r),
-                    "source_line": r.first_line,
-                    "previous_id": previous(r),
-                }
-            )
-        for o in plan.omissions:
-            rows["omissions"].append(
-                {
-                    "id": ids.new("omissions", o),
-                    **v,
-                    **doc(o),
-                    "level": o.level,
-                    "goal_no": o.goal_no,
-                    "measure_id": ids.of(o.measure),
-                    "chapter_id": ids.of(o.chapter),
-                    "scope": o.scope,
-                    "number_from": o.number_from,
-                    "number_to": o.number_to,
-                    "section": o.section,
-                    **_where(o),
-                    "heading_line": o.heading_line,
-                    "marker_line": o.last_line,
-                }
-            )
+@rows_of("chapters")
+def _chapters(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "chapters",
+        lambda plan: plan.chapters,
+        lambda c: {
+            "level": c.level,
+            "number": c.number,
+            "number_to": c.number_to,
+            "label": c.label,
+            "title": c.title,
+            "parent_id": r.ids.of(c.parent),
+            "omitted": r.omitted(c),
+            **_where(c),
+            "source_line": c.first_line,
+            "previous_id": r.previous(c),
+        },
+    )
 
-    for r in chain.revisions:
+
+@rows_of("goals")
+def _goals(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "goals",
+        lambda plan: plan.goals,
+        lambda g: {
+            **r.town,
+            "goal_no": g.goal_no,
+            "label": g.label,
+            "title": g.title,
+            "chapter_id": r.ids.of(g.chapter),
+            **_where(g),
+            "source_line": g.first_line,
+        },
+    )
+
+
+@rows_of("measures")
+def _measures(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "measures",
+        lambda plan: plan.measures,
+        lambda m: {
+            "goal_no": m.goal_no,
+            "parent_id": r.ids.of(m.parent),
+            "level": m.level,
+            "number": m.number,
+            "label": m.label,
+            "title": m.title,
+            "omitted": r.omitted(m),
+            "section": m.section,
+            **_where(m),
+            "source_line": m.first_line,
+        },
+    )
+
+
+@rows_of("texts")
+def _texts(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "texts",
+        lambda plan: plan.texts,
+        lambda t: {
+            "kind": t.kind,
+            "goal_no": t.goal_no,
+            "measure_id": r.ids.of(t.measure),
+            "chapter_id": r.ids.of(t.chapter),
+            "chapter": t.chapter.heading if t.chapter else None,
+            "seq": t.seq,
+            "text": t.text,
+            "section": t.section,
+            **_where(t),
+            **_lines(t),
+            "previous_id": r.previous(t),
+        },
+    )
+
+
+@rows_of("events")
+def _events(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "events",
+        lambda plan: plan.events,
+        lambda e: {
+            "text_id": r.ids.of(e.text_ref),
+            "chapter_id": r.ids.of(e.text_ref.chapter),
+            "seq": e.seq,
+            "year": e.year,
+            "month": e.month,
+            "label": e.label,
+            "sentence": e.sentence,
+        },
+    )
+
+
+@rows_of("projects")
+def _projects(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "projects",
+        lambda plan: plan.projects,
+        lambda p: {
+            **r.town,
+            "goal_no": p.goal_no,
+            "measure_id": r.ids.of(p.measure),
+            "seq": p.seq,
+            "name": p.name,
+            "description": p.description,
+            "section": p.section,
+            **_where(p),
+            **_lines(p),
+            "previous_id": r.previous(p),
+        },
+    )
+
+
+@rows_of("kpis")
+def _kpis(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "kpis",
+        lambda plan: plan.kpis,
+        lambda k: {**r.town, **_kpi_columns(k, r.ids), "previous_id": r.previous(k)},
+    )
+
+
+@rows_of("related_projects")
+def _related_projects(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "related_projects",
+        lambda plan: plan.related,
+        lambda rp: {
+            "goal_no": rp.goal_no,
+            "measure_id": r.ids.of(rp.measure),
+            "seq": rp.seq,
+            "name": rp.name,
+            "section": rp.section,
+            **_where(rp),
+            "source_line": rp.first_line,
+            "previous_id": r.previous(rp),
+        },
+    )
+
+
+@rows_of("omissions")
+def _omissions(r: _Records) -> list[dict]:
+    return r.plan_rows(
+        "omissions",
+        lambda plan: plan.omissions,
+        lambda o: {
+            "level": o.level,
+            "goal_no": o.goal_no,
+            "measure_id": r.ids.of(o.measure),
+            "chapter_id": r.ids.of(o.chapter),
+            "scope": o.scope,
+            "number_from": o.number_from,
+            "number_to": o.number_to,
+            "section": o.section,
+            **_where(o),
+            "heading_line": o.heading_line,
+            "marker_line": o.last_line,
+        },
+    )
+
+
+@rows_of("reasons")
+def _reasons(r: _Records) -> list[dict]:
+    out = []
+    for rev in r.chain.revisions:
         # a reason's plan page is the first page of the changes it explains
         reason_pages: dict[int, int] = {}
-        for c in r.changes:
+        for c in rev.changes:
             if c.plan_page is not None:
                 reason_pages[id(c.reason)] = min(c.plan_page, reason_pages.get(id(c.reason), c.plan_page))
-        for page in r.document.pages:
+        for page in rev.document.pages:
             for reason in page.reasons:
-                rows["reasons"].append(
+                out.append(
                     {
-                        "id": ids.new("reasons", reason),
-                        "document_id": r.document_id,
+                        "id": r.ids.new("reasons", reason),
+                        "document_id": rev.document_id,
                         "source_page": page.no,
                         "seq": reason.seq,
                         "text": reason.text,
@@ -284,18 +362,24 @@ def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
                         "source_line_end": reason.last_line,
                     }
                 )
+    return out
 
-    for r in chain.revisions:
-        for c in r.changes:
+
+@rows_of("changes")
+def _changes(r: _Records) -> list[dict]:
+    out = []
+    ids = r.ids
+    for rev in r.chain.revisions:
+        for c in rev.changes:  # a change may point to its parent further on
             ids.new("changes", c)
-        for c in r.changes:
-            rows["changes"].append(
+        for c in rev.changes:
+            out.append(
                 {
-                    **town,
+                    **r.town,
                     "id": ids.of(c),
-                    "from_version_id": r.document_id,
-                    "to_version_id": r.document_id + 1,
-                    "document_id": r.document_id,
+                    "from_version_id": rev.document_id,
+                    "to_version_id": rev.document_id + 1,
+                    "document_id": rev.document_id,
                     "source_page": c.page_no,
                     "plan_page": c.plan_page,
                     "goal_no": c.goal_no,
@@ -313,27 +397,33 @@ def build_records(manifest: Manifest, chain: Chain) -> dict[str, list[dict]]:
                     "after_line": c.after.first_line if c.after else None,
                 }
             )
+    return out
 
-    # the units the values use, described from the catalogue (vocabulary.yaml)
-    used = {row[f"{side}_unit"] for row in rows["kpis"] for side in ("baseline", "target")} - {None}
-    for unit in units().values():
-        if unit.unit in used:
-            rows["units"].append(
-                {"unit": unit.unit, "title": unit.title, "base_unit": unit.base_unit, "multiplier": unit.multiplier}
-            )
 
-    rows["kpi_comparison"] = kpi_comparison_rows(rows["kpis"], rows["changes"], town)
-    rows.update(lineage_rows(rows, town))
+@rows_of("units")
+def _units(r: _Records) -> list[dict]:
+    """The units the values use, described from the catalogue (vocabulary.yaml)."""
+    used = {row[f"{side}_unit"] for row in r.rows["kpis"] for side in ("baseline", "target")} - {None}
+    return [
+        {"unit": unit.unit, "title": unit.title, "base_unit": unit.base_unit, "multiplier": unit.multiplier}
+        for unit in units().values()
+        if unit.unit in used
+    ]
 
-    # every row in its table's column order, and nothing the schema does not name
-    for t in tables():
-        cols = t.columns
-        for i, row in enumerate(rows[t.name]):
-            extra = set(row) - set(cols)
-            if extra:
-                raise KeyError(f"{t.name}: columns not in tables.yaml: {sorted(extra)}")
-            rows[t.name][i] = {c: row.get(c) for c in cols}
-    return rows
+
+@rows_of("kpi_comparison")
+def _kpi_comparison(r: _Records) -> list[dict]:
+    return kpi_comparison_rows(r.rows["kpis"], r.rows["changes"], r.town)
+
+
+@rows_of("indicators")
+def _indicators(r: _Records) -> list[dict]:
+    return r.lineage["indicators"]
+
+
+@rows_of("project_lineage")
+def _project_lineage(r: _Records) -> list[dict]:
+    return r.lineage["project_lineage"]
 
 
 def _kpi_columns(k: Kpi, ids: _Ids) -> dict:

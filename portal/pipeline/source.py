@@ -1,4 +1,4 @@
-"""Stage 1 — layout: the flattened 新旧対照表 text → pages, columns and reason blocks.
+"""The read stage (build.STAGES), first step — layout: the flattened 新旧対照表 text → pages, columns and reason blocks.
 
 Each PDF page had three columns, 変更前 | 変更後 | 変更理由, and the text
 extraction wrote them one after another.  This module recovers them from the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .. import paths
+from .. import links, paths
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -30,4 +30,36 @@ def create_app(test_config: dict | None = None) -> Flask:
     for module in (pages, goals, kpis, changes, search, downloads):
         app.register_blueprint(module.bp)
     app.register_blueprint(changes.feed_bp)
+    # links the templates build outside Flask's url_for: Datasette, the files (portal.links)
+    app.jinja_env.globals["links"] = links
+    check_pages(app)
     return app
+
+
+def check_pages(app: Flask) -> None:
+    """The links written outside Flask lead to its pages: each page portal.links names for Datasette's templates
+    and the error page is where Flask routes it, and each row page tables.yaml names (`display.page`, linked from
+    Datasette's row pages) is a route of Flask's."""
+    from werkzeug.exceptions import HTTPException
+
+    from ..pipeline.schema import tables
+
+    routes = app.url_map.bind("localhost")
+    for endpoint, path in links.PAGES.items():
+        if routes.build(endpoint) != path:
+            raise RuntimeError(f"portal.links.PAGES: {endpoint} is at {routes.build(endpoint)}, not {path}")
+    for t in tables():
+        if "page" in t.display:
+            url = t.display["page"]["url"]
+            path = url.split("?", 1)[0].format_map(_Ones())
+            try:
+                routes.match(path, method="GET")
+            except HTTPException:
+                raise RuntimeError(f"tables.yaml {t.name}.display.page: {url} is not a page of the portal") from None
+
+
+class _Ones(dict):
+    """Every column of a URL pattern as 1, to match the pattern against Flask's routes."""
+
+    def __missing__(self, key: str) -> str:
+        return "1"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, render_template, request
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from .. import links
 from ..pipeline.display import groups as code_groups
 from ..pipeline.display import names
 from ..pipeline.schema import package_meta
@@ -97,7 +98,7 @@ def change(change_id: int):
         family=[item(d, x) for x in family],
         same_reason=[item(d, x) for x in same_reason],
         cite=citation(plan_pages=[c["plan_page"]], source_pages=[(c["document_id"], c["source_page"])]),
-        sql=f"/data/strategy/changes/{c['id']}",
+        sql=links.row("changes", c["id"]),
         csv=csv_link("changes", id=c["id"]),
     )
 
@@ -115,9 +116,6 @@ def sources_said(d) -> str:
     operator = current_app.config["OPERATOR"]
     said.append(f"運営：{operator.name}。" if operator.is_set else names()["operator_unset"])
     return "".join(said)
-
-
-ATOM = "http://www.w3.org/2005/Atom"
 
 
 def entry_text(c: dict, goal_label: str | None) -> str:
@@ -146,13 +144,13 @@ def entry_date(version: dict | None, first_published: str) -> str:
 def atom():
     """Every change as an Atom entry (RFC 4287), newest revision first, each with its reason and permalink.
 
-    Written with the standard library's ElementTree, which escapes every text.
-    Each entry's title is the change's sentence of 「主な変更」, and its date
-    the version's, else when a build first published it (entry_date): never
-    the time of the build that happens to serve it.
+    Written with feedgen, which escapes every text.  Each entry's title is
+    the change's sentence of 「主な変更」, and its date the version's, else
+    when a build first published it (entry_date): never the time of the
+    build that happens to serve it.
     """
     d = data()
-    m = current_app.extensions["build"].get().manifest
+    m = current_app.extensions["build"].get().file_index
     built_at = m.get("built_at") or "1970-01-01T00:00:00+00:00"
     first = m.get("first_published", {})
     versions = {v["id"]: v for v in d.table("versions")}
@@ -162,43 +160,40 @@ def atom():
     meta = package_meta()
     operator = current_app.config["OPERATOR"]
     root = request.url_root.rstrip("/")
-    ET.register_namespace("", ATOM)
 
-    def sub(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-        if text is not None:
-            el.text = text
-        return el
-
-    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "ja"})
-    sub(feed, "id", f"{root}/changes/")
-    sub(feed, "title", f"{meta['source']['name']}：変更点")
-    sub(feed, "subtitle", f"砂川市の第２期総合戦略の改訂で変わったことと、その理由。{sources_said(d)}")
-    sub(feed, "updated", updated)
-    sub(feed, "link", rel="self", type="application/atom+xml", href=f"{root}/changes.atom")
-    sub(feed, "link", rel="alternate", type="text/html", href=f"{root}/changes/")
+    feed = FeedGenerator()
+    feed.language("ja")
+    feed.id(root + url_for("changes.index"))
+    feed.title(f"{meta['source']['name']}：変更点")
+    feed.subtitle(f"砂川市の第２期総合戦略の改訂で変わったことと、その理由。{sources_said(d)}")
+    feed.updated(datetime.fromisoformat(updated))
+    feed.link(href=root + url_for("feed.atom"), rel="self", type="application/atom+xml")
+    feed.link(href=root + url_for("changes.index"), rel="alternate", type="text/html")
     for doc in d.table("documents"):
         if doc["page_url"]:
-            sub(feed, "link", rel="via", type="text/html", href=doc["page_url"], title=doc["title"])
-    author = sub(feed, "author")
-    sub(author, "name", f"{names()['site']}（運営：{operator.name}）" if operator.is_set else names()["site"])
+            feed.link(href=doc["page_url"], rel="via", type="text/html", title=doc["title"])
     page = operator.contact if operator.href and operator.href == operator.contact else None
-    sub(author, "uri", page or f"{root}/")
-    if operator.href and operator.href.startswith("mailto:"):
-        sub(author, "email", operator.contact)
-    sub(feed, "rights", f"{meta['attribution']}。{meta['license']['title']}")
+    feed.author(
+        name=f"{names()['site']}（運営：{operator.name}）" if operator.is_set else names()["site"],
+        uri=page or root + url_for("pages.index"),
+        email=operator.contact if operator.href and operator.href.startswith("mailto:") else None,
+    )
+    feed.rights(f"{meta['attribution']}。{meta['license']['title']}")
+    # feedgen names itself as the generator unless told otherwise: the portal is what generates the feed
+    feed.generator(names()["site"], uri=root + url_for("pages.index"))
     goals = {(g["version_id"], g["goal_no"]): g for g in d.table("goals")}
     for c in changes:
         it = item(d, c)
         goal = goals.get((c["to_version_id"], c["goal_no"])) or goals.get((c["from_version_id"], c["goal_no"]))
-        entry = sub(feed, "entry")
-        link = f"{root}/changes/{c['id']}"
-        sub(entry, "id", link)
-        sub(entry, "title", it.sentence(html=False))
-        sub(entry, "link", rel="alternate", type="text/html", href=link)
-        sub(entry, "updated", dates[c["id"]])
-        sub(entry, "category", term=c["change_type"], label=change_type(c["change_type"]))
-        sub(entry, "summary", f"変更理由：{c['reason']}")
-        sub(entry, "content", entry_text(c, goal["label"] if goal else None), type="text")
-    body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return current_app.response_class(body, mimetype="application/atom+xml")
+        link = root + url_for("changes.change", change_id=c["id"])
+        entry = feed.add_entry(order="append")
+        entry.id(link)
+        entry.title(it.sentence(html=False))
+        # feedgen 1.0 writes an entry's link with its href only (python-feedgen issue #135): an Atom link without
+        # rel is the alternate one (RFC 4287 4.2.7.2), which is what this link is
+        entry.link(href=link, rel="alternate", type="text/html")
+        entry.updated(datetime.fromisoformat(dates[c["id"]]))
+        entry.category(term=c["change_type"], label=change_type(c["change_type"]))
+        entry.summary(f"変更理由：{c['reason']}")
+        entry.content(entry_text(c, goal["label"] if goal else None), type="text")
+    return current_app.response_class(feed.atom_str(pretty=False), mimetype="application/atom+xml")

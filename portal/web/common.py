@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from flask import abort, current_app, request
 
+from .. import links
+from ..data import Data
 from ..pipeline.schema import package_meta
-from .store import Data
-
-DATA_PREFIX = "/data/strategy"
 
 
 def data() -> Data:
@@ -47,15 +44,9 @@ def int_param(name: str, allowed: set[int]) -> int | None:
     return int(raw)
 
 
-#: Datasette's marker of a URL that names all its filters: the table's defaults (the latest version, the
-#: indicators only) are not added to it (portal/datasette/defaults.py)
-ALL_FILTERS = ("_defaults", "off")
-
-
 def sql_link(table: str, **filters) -> str:
     """The same rows in Datasette: exactly the filters given (no default of the table's page is added)."""
-    query = urlencode([*((k, v) for k, v in filters.items() if v is not None), ALL_FILTERS])
-    return f"{DATA_PREFIX}/{table}?{query}"
+    return links.table(table, _all=True, **filters)
 
 
 def csv_link(table: str, **filters) -> str:
@@ -65,13 +56,13 @@ def csv_link(table: str, **filters) -> str:
     """
     params = {k: v for k, v in filters.items() if v is not None and v != []}
     if not params:
-        return f"/downloads/{table}.excel.csv"
-    return f"/downloads/rows/{table}.excel.csv?{urlencode(params, doseq=True)}"
+        return links.download(f"{table}.excel.csv")
+    return links.rows_download(f"{table}.excel.csv", params)
 
 
 def book_link(name: str, **filters) -> str:
     """A page's rows as one workbook (tables.yaml `books`): /downloads/rows/<name>.xlsx?…"""
-    return f"/downloads/rows/{name}.xlsx?{urlencode(filters)}"
+    return links.rows_download(f"{name}.xlsx", filters)
 
 
 def page_list(pages: list[int]) -> str:

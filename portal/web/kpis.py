@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
+from .. import links
+from ..data import Data
 from ..pipeline.display import categories, category, count_rule, render
 from ..pipeline.display import groups as code_groups
 from ..pipeline.downloads import FORMATS
@@ -11,7 +13,6 @@ from . import chart
 from .changes import choice, revisions_of
 from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
 from .format import COMPARISON
-from .store import Data
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
@@ -178,7 +179,7 @@ def compare():
 
 def table_files(table: str) -> list[dict]:
     """The download files of one table in the build being served (none when the build has no downloads)."""
-    return [f for f in current_app.extensions["build"].get().manifest["files"] if f["table"] == table]
+    return [f for f in current_app.extensions["build"].get().file_index["files"] if f["table"] == table]
 
 
 @bp.get("/<int:kpi_id>")
@@ -223,6 +224,6 @@ def kpi(kpi_id: int):
         removed=removed,
         history_chart=chart.kpi_chart(history_title, history_rows, f"history-{k['id']}") if history_rows else None,
         cite=citation(plan_pages=[k["plan_page"]], source_pages=[(k["document_id"], k["source_page"])]),
-        sql=f"/data/strategy/kpis/{k['id']}",
+        sql=links.row("kpis", k["id"]),
         csv=csv_link("kpis", id=k["id"]),
     )

@@ -12,16 +12,17 @@ is marked where it was found, the same way the index matched it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from .. import links
+from ..data import Data, connect
 from ..pipeline.display import naming, search_related, shown
 from ..pipeline.schema import table as schema_table
 from ..search import MAX_QUERY, MAX_TERMS, SEARCHABLE, match_query, match_spans, terms
-from .common import ALL_FILTERS, DATA_PREFIX, citation
-from .store import Data, connect
+from .common import citation
 from .summary import item
 
 bp = Blueprint("search", __name__)
@@ -53,15 +54,15 @@ class Hit:
         """The page that shows the entry: of its newest version when it is in several."""
         r = self.row
         if table in ("changes", "reasons"):
-            return f"/changes/{r['id'] if table == 'changes' else self.changes[0]['id']}"
+            return url_for("changes.change", change_id=r["id"] if table == "changes" else self.changes[0]["id"])
         if table == "kpis":
-            return f"/kpis/{r['id']}"
+            return url_for("kpis.kpi", kpi_id=r["id"])
         v = r["version_id"]
         if table == "texts" and r["kind"] == "paragraph":
-            return f"/about#history-{v}"
+            return url_for("pages.about", _anchor=f"history-{v}")
         if table == "texts" and r["kind"] == "direction":
-            return f"/goals/{r['goal_no']}?v={v}#directions"
-        return f"/goals/{r['goal_no']}?v={v}#m{r['measure_id']}"
+            return url_for("goals.goal", goal_no=r["goal_no"], v=v, _anchor="directions")
+        return url_for("goals.goal", goal_no=r["goal_no"], v=v, _anchor=f"m{r['measure_id']}")
 
 
 @dataclass
@@ -79,7 +80,7 @@ class Section:
     @property
     def more(self) -> str:
         """Datasette's search of this table, for the hits not listed here."""
-        return f"{DATA_PREFIX}/{self.table}?" + urlencode({"_search": self.query, ALL_FILTERS[0]: ALL_FILTERS[1]})
+        return links.table(self.table, _all=True, _search=self.query)
 
 
 def query_param() -> str:
@@ -341,6 +342,6 @@ def search():
         both_label=every_version_label(versions),
         two_versions=len(versions) == 2,
         cite=citation(),
-        sql="/data/strategy",
+        sql=links.database(),
         csv=None,
     )

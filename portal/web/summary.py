@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..data import Data
 from ..pipeline.display import CodeGroup, category, groups, moves, render
-from .store import Data
 
 FIELD = "changes.change_type"
 #: the KPI columns whose change is a change of a target or a baseline

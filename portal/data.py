@@ -1,7 +1,10 @@
 """Everything the pages show, read once per build from the database.
 
 The database changes only when `portal build` publishes a new build, so the
-rows are kept in memory with the build (portal.current) and read once.
+rows are kept in memory with the build (portal.current) and read once.  Part
+of the serving core with portal.current and portal.paths: it reads the
+pipeline's published names only (the Table Schema), and the pages and
+Datasette both read it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pipeline.schema import tables
+from .pipeline.schema import tables
 
 
 def connect(path: Path) -> sqlite3.Connection:
