@@ -223,6 +223,7 @@ def test_no_value_followed_by_a_unit(text, unit):
 def test_bracket_after_the_value_gives_its_year_or_its_note(text, value, year, start, end, year_type, note):
     a = parse_amount(text)
     assert (a.value, a.note) == (value, note)
+    assert a.text == text.replace(" ", "")[: len(a.text)] and not set(a.text) & set("()（）")
     p = a.period
     if year_type is None:
         assert p is None

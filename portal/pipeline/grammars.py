@@ -30,7 +30,7 @@ from .markers import (
 from .model import Goal, Kpi, Measure, Project, Related
 from .source import Line
 from .text import join_wrapped, nfkc, squeeze
-from .values import parse_amount, parse_period
+from .values import Amount, parse_amount, parse_period
 
 
 def value_row(rows: list[Line], m: int) -> bool:
@@ -120,6 +120,7 @@ class TableGrammars:
                 name = name[: trailing.start()].strip()
             baseline, target = self.cells(rows[0], parse_amount, cells[k].group(1), cells[k + 1].group(1))
             b_period, t_period = self.cells(rows[0], parse_period, cells[k].group(2), cells[k + 1].group(2))
+            self.one_year(rows[0], baseline, target)
             kpi = Kpi(
                 lines=rows,
                 section=section,
@@ -229,15 +230,20 @@ class TableGrammars:
 
     def kpi(self, rows: list[Line], names: list[Line], at: int, project: Project, section: str) -> int:
         value_line = rows[at]
-        if at + 1 >= len(rows) or not RE_YEAR_LINE.match(rows[at + 1].text.strip()):
+        values = RE_CELL_LINE.match(value_line.text.strip())
+        baseline, target = self.cells(value_line, parse_amount, values.group(1), values.group(2))
+        year_line = at + 1 < len(rows) and RE_YEAR_LINE.match(rows[at + 1].text.strip())
+        if year_line:
+            self.one_year(value_line, baseline, target)
+            b_period, t_period = self.cells(rows[at + 1], parse_period, year_line.group(1), year_line.group(2))
+            used = [value_line, rows[at + 1]]
+        elif baseline.period and target.period:  # 「590人（2014年）  600人（2020年）」: each value with its year
+            b_period, t_period, used = baseline.period, target.period, [value_line]
+        else:
             where = rows[at + 1] if at + 1 < len(rows) else value_line
             raise self.error(where, "値の行の次に「（令和元年） （令和７年）」のような年の行があるはずです")
-        values = RE_CELL_LINE.match(value_line.text.strip())
-        years = RE_YEAR_LINE.match(rows[at + 1].text.strip())
-        baseline, target = self.cells(value_line, parse_amount, values.group(1), values.group(2))
-        b_period, t_period = self.cells(rows[at + 1], parse_period, years.group(1), years.group(2))
         kpi = Kpi(
-            lines=names + [value_line, rows[at + 1]],
+            lines=names + used,
             section=section,
             kind="kpi",
             goal_no=project.goal_no,
@@ -251,7 +257,7 @@ class TableGrammars:
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
-        return at + 2
+        return at + len(used)
 
     def not_set(self, rest: list[Line], project: Project, section: str) -> None:
         """A KPI cell with words but no values: the KPI is not set, and the cell says why."""
@@ -267,6 +273,12 @@ class TableGrammars:
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
+
+    def one_year(self, line: Line, *amounts: Amount) -> None:
+        """A value with a year in its brackets stands where the table gives no year of its own."""
+        for amount in amounts:
+            if amount.period is not None:
+                raise self.error(line, f"値「{amount.text}」の年が二度書かれています（値の後の括弧と、表の年の欄）")
 
     # -- 主な関連事業 ------------------------------------------------------
     def on_related_header(self, i: int) -> int:

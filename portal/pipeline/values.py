@@ -141,7 +141,7 @@ class Period:
 class Amount:
     """A value cell such as 「7,740人」, 「12回/年以上」, 「1億2,000万円」 or 「－」."""
 
-    text: str  #: as written
+    text: str  #: as written, without the brackets after it (their year is `period`, their words `note`)
     value: int | float | None  #: in `unit`; None for 「－」 and for a value in words
     unit: str | None  #: NFKC form, e.g. "%"; None for 「－」 (unless a unit follows it) and for a value in words
     kind: str = "number"  #: "number", "none" (「－」) or "words" (「増加」: the text is the value)
@@ -184,20 +184,18 @@ def parse_amount(text: str) -> Amount:
     core, period, note = _split_brackets(written)
     c = catalogue()
     if core in NO_VALUE_MARKS:
-        if period or note:
-            return Amount(text=written, value=None, unit=None, kind="none", note=note, period=period)
-        return Amount(text=NO_VALUE, value=None, unit=None, kind="none")
+        return Amount(text=NO_VALUE, value=None, unit=None, kind="none", note=note, period=period)
     if core[:1] in NO_VALUE_MARKS:
         unit, per_year, qualifier = _suffixes(nfkc(core[1:]), c)
         if unit not in c.units:
             raise ValueFormatError(
                 f"「値なし」の印の後の単位「{core[1:]}」が読めません（既知の単位: {'、'.join(c.units)}）"
             )
-        return Amount(written, None, unit, "none", per_year, qualifier, note, period)
+        return Amount(core, None, unit, "none", per_year, qualifier, note, period)
     if core and not _DIGIT.search(nfkc(core)):
         if core not in c.words:
             raise ValueFormatError(f"未知の言葉の値「{core}」です（既知の言葉: {'、'.join(sorted(c.words))}）")
-        return Amount(text=written, value=None, unit=None, kind="words", note=note, period=period)
+        return Amount(text=core, value=None, unit=None, kind="words", note=note, period=period)
     rest, per_year, qualifier = _suffixes(nfkc(core), c)
     m = _AMOUNT.match(rest)
     if not m:
@@ -211,7 +209,7 @@ def parse_amount(text: str) -> Amount:
         value, unit = _compound(value, unit, _number(m.group(3)), m.group(4), text, c)
     elif unit not in c.units:
         raise ValueFormatError(f"未知の単位「{unit}」です（既知の単位: {'、'.join(c.units)}）")
-    return Amount(written, value, unit, "number", per_year, qualifier, note, period)
+    return Amount(core, value, unit, "number", per_year, qualifier, note, period)
 
 
 def _split_brackets(written: str) -> tuple[str, Period | None, str | None]:
