@@ -155,6 +155,11 @@ class Amount:
         return self.value is None
 
     @property
+    def shown(self) -> str:
+        """The value as written, with its note in brackets (「5件（期間平均）」); its year is shown with the years."""
+        return f"{self.text}（{self.note}）" if self.note else self.text
+
+    @property
     def base_unit(self) -> str | None:
         return units()[self.unit].base_unit if self.unit else None
 
