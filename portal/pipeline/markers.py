@@ -54,12 +54,17 @@ _VALUE = rf"(?:(?:[{DASHES}](?:\s*{_UNIT})?|{_NUMBER}\s*{_UNIT}(?:{_NUMBER}{_UNI
 #: any value cell: a number, 「－」, or words without digits (「増加」); words are checked against the vocabulary
 _CELL = rf"(?:{_VALUE}|[^{_NOT_VALUE}]+{_VALUE_BRACKETS})"
 #: the year bracket of a 数値目標 cell: 「（令和元年）」, 「（H27）」, 「（令和3年度～令和6年度）」
-_YEAR_BRACKET = rf"[{OPEN}]([^{OPEN}{CLOSE}]*(?:年度?|[{DIGITS}]))[{CLOSE}]"
+_YEAR_BRACKET = rf"[{OPEN}]((?:[^{OPEN}{CLOSE}]|[{OPEN}][^{OPEN}{CLOSE}]*[{CLOSE}])*(?:年度?|[{DIGITS}]))[{CLOSE}]"
 RE_VALUE_LINE = re.compile(rf"^({_VALUE})\s+({_VALUE})$")
 #: two cells of any kind: a value line only where a year line follows it
 RE_CELL_LINE = re.compile(rf"^({_CELL})\s+({_CELL})$")
-RE_YEAR_LINE = re.compile(rf"^[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]\s*[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]$")
-RE_NUMGOAL_CELL = re.compile(rf"({_CELL})\s*{_YEAR_BRACKET}\s*(※[{DIGITS}]*)?")
+#: the inside of a year bracket: one level of brackets may stand in it (「（2019(H31)年）」); each part starts with a
+#: character of its own, so the pattern stays linear
+_IN_YEAR = rf"(?:[^{OPEN}{CLOSE}]|[{OPEN}][^{OPEN}{CLOSE}]*[{CLOSE}])"
+RE_YEAR_LINE = re.compile(rf"^[{OPEN}]({_IN_YEAR}+)[{CLOSE}]\s*[{OPEN}]({_IN_YEAR}+)[{CLOSE}]$")
+#: a 数値目標 cell starts a word of the row (after a space), so that a long run of text is tried once, not at
+#: every one of its characters
+RE_NUMGOAL_CELL = re.compile(rf"(?<!\S)({_CELL})\s*{_YEAR_BRACKET}\s*(※[{DIGITS}]*)?")
 RE_EVENT = re.compile(rf"(明治|大正|昭和|平成|令和)\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
 RE_TRAILING_MARK = re.compile(rf"(※[{DIGITS}]*)$")
 
