@@ -18,11 +18,8 @@ from frictionless import validate
 
 from portal.pipeline.build import build
 
+from .test_chain_pages import text
 from .value_forms import write_document
-
-
-def text(r) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", r.get_data(as_text=True)))
 
 
 @pytest.fixture(scope="module")

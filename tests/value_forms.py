@@ -13,25 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .layout import document, page, write
+from .layout import GOAL_HEAD, document, page, write
 
 
 def head(numgoals: list[str]) -> list[str]:
-    return [
-        "計画書３ページ ",
-        "Ⅱ．基本的方向と具体的な事業 ",
-        "基本目標１ 元気なまちをつくる ",
-        "《基本的方向》 ",
-        "○まちの魅力を高めるため、公園の整備を進め",
-        "る。 ",
-        "数値目標 基準値 目標値 ",
-        *numgoals,
-        "（１）子育て支援 ",
-        "①保育の充実 ",
-        "   ・保育サービスを充実し、子育てを支え",
-        "る。 ",
-        "具体的な事業 重要業績評価指標（KPI） ",
-    ]
+    """The layout's goal, with these 数値目標 rows and without the omitted measure."""
+    return [*GOAL_HEAD[:7], *numgoals, *GOAL_HEAD[12:]]
 
 
 def project_a(visits: str, days: str, trainees: str, grant: str) -> list[str]:
