@@ -280,3 +280,36 @@ def test_the_data_dictionary_documents_the_new_columns(client):
     ):
         assert column in page
     assert "at_least" in page and "以上" in page and "qualifier_changed" in page
+
+
+def test_the_canned_queries_keep_the_qualifier_the_rate_and_the_note(forms_build):
+    from portal.datasette.metadata import metadata
+
+    queries = metadata()["databases"]["strategy"]["queries"]
+    conn = sqlite3.connect(forms_build.db)
+    conn.row_factory = sqlite3.Row
+    try:
+
+        def run(name: str) -> dict[str, dict]:
+            sql = queries[name]["sql"]
+            return {r["指標"]: dict(r) for r in conn.execute(sql, dict.fromkeys(re.findall(r":(\w+)", sql), 2))}
+
+        flat = run("kpi_flat")
+        changes = run("kpi_value_changes")
+    finally:
+        conn.close()
+    visits = flat["一時預かりの利用回数"]
+    assert (visits["目標値"], visits["目標値の単位"], visits["目標値の範囲"]) == (12, "回/年", "以上")
+    assert (
+        flat["相談件数"]["目標値の注記"],
+        flat["相談件数"]["目標期間の始まり"],
+        flat["相談件数"]["目標期間の終わり"],
+    ) == (
+        "累計",
+        2015,
+        2019,
+    )
+    moving = changes["転入者数"]
+    assert moving["変更前の目標値"] == "2,000人以上（令和3年度～令和6年度）"
+    assert moving["変更前の基準値"] == "590人（期間平均）（2009~14年）"
+    assert moving["比較の結果"] == "目標値の範囲の変更（「以上」などが違い、数値では比べられない）"
