@@ -313,3 +313,52 @@ def test_the_canned_queries_keep_the_qualifier_the_rate_and_the_note(forms_build
     assert moving["変更前の目標値"] == "2,000人以上（令和3年度～令和6年度）"
     assert moving["変更前の基準値"] == "590人（期間平均）（2009~14年）"
     assert moving["比較の結果"] == "目標値の範囲の変更（「以上」などが違い、数値では比べられない）"
+
+
+@pytest.mark.parametrize(
+    "line, wrong, message",
+    [
+        ("10日/年   3,000日 ", "10日/年   3,0000日 ", "桁区切り"),
+        ("10日/年   3,000日 ", "10日/年   3,000頭 ", "未知の単位「頭」"),
+        ("10日/年   3,000日 ", "10日/年   たくさん ", "未知の言葉の値「たくさん」"),
+        ("10日/年   3,000日 ", "10日/年   約3,000日 ", "基準値と目標値の行として読めません"),
+        ("10日/年   3,000日 ", "10日/年   3,000日(R5年)(R6年) ", "年が二度"),
+        ("10日/年   3,000日 ", "10日/年(H30)   3,000日 ", "年が二度書かれています（値の後の括弧と、表の年の欄）"),
+        (
+            "（2019(H31)年） （令和3年度～令和6年度） ",
+            "（2019(H31)年） （令和6年度～令和3年度） ",
+            "始まりより後ではありません",
+        ),
+        ("（2019(H31)年） （令和3年度～令和6年度） ", "（2019(H31)年） （令和3年～令和6年度） ", "混ざっています"),
+        ("（2019(H31)年） （令和3年度～令和6年度） ", "（2019(H30)年） （令和3年度～令和6年度） ", "和暦が違う年"),
+        ("（2019(H31)年） （令和3年度～令和6年度） ", "（2019(H31)年） （Q3年度） ", "未知の元号「Q」"),
+        ("590 人(2014 年)   600人(2020年) ", "590 人(2014 年)   600人 ", "年の行があるはずです"),
+        (
+            "転入者数 590 人（期間平均）（2009~14 年） 2,000人以上（令和3年度～令和6年度） ",
+            "転入者数 590 人（2014年）（2009~14 年） 2,000人以上（令和3年度～令和6年度） ",
+            "年が二度",
+        ),
+        (
+            "観光消費額 1億2,000万円（H30） 1億5,000万円（R6） ",
+            "観光消費額 1億12,000万円（H30） 1億5,000万円（R6） ",
+            "形が違います",
+        ),
+    ],
+)
+def test_a_refused_cell_stops_the_build_at_its_file_and_line(tmp_path, line, wrong, message):
+    from portal.pipeline.build import parse
+    from portal.pipeline.errors import SourceError
+
+    from .layout import document, line_of, page, write
+    from .value_forms import AFTER, BEFORE
+
+    before = [wrong if x == line else x for x in BEFORE]
+    assert before != BEFORE
+    text = document(page(before, AFTER, [["指標の見直し "]]))
+    path = write(tmp_path, text)
+    with pytest.raises(SourceError, match=message) as err:
+        parse(path)
+    assert err.value.line == line_of(text, wrong.strip()) or (
+        "年の行" in message and err.value.line == line_of(text, "補助金の交付額")
+    )
+    assert str(err.value).startswith(f"{path}:{err.value.line}: ")

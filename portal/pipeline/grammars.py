@@ -12,7 +12,9 @@ helpers they use.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
+from itertools import accumulate
 
 from .markers import (
     MAX_KPI_NAME_LINES,
@@ -103,6 +105,12 @@ class TableGrammars:
         with them in NFKC form, the keys of the notes below the table.
         """
         text = " ".join(squeeze(r.text) for r in rows)
+        starts = list(accumulate((len(squeeze(r.text)) + 1 for r in rows[:-1]), initial=0))
+
+        def row_at(pos: int) -> Line:
+            """The row of the table a place in the joined text stands on (an error names that line)."""
+            return rows[bisect_right(starts, pos) - 1]
+
         cells = list(RE_NUMGOAL_CELL.finditer(text))
         kpis: list[tuple[Kpi, list[str]]] = []
         pos = 0
@@ -118,9 +126,12 @@ class TableGrammars:
             marks = [nfkc(m) for m in (name_mark, baseline_mark, target_mark) if m]
             if trailing:
                 name = name[: trailing.start()].strip()
-            baseline, target = self.cells(rows[0], parse_amount, cells[k].group(1), cells[k + 1].group(1))
-            b_period, t_period = self.cells(rows[0], parse_period, cells[k].group(2), cells[k + 1].group(2))
-            self.one_year(rows[0], baseline, target)
+            (baseline,) = self.cells(row_at(cells[k].start()), parse_amount, cells[k].group(1))
+            (target,) = self.cells(row_at(cells[k + 1].start()), parse_amount, cells[k + 1].group(1))
+            (b_period,) = self.cells(row_at(cells[k].start(2)), parse_period, cells[k].group(2))
+            (t_period,) = self.cells(row_at(cells[k + 1].start(2)), parse_period, cells[k + 1].group(2))
+            self.one_year(row_at(cells[k].start()), baseline)
+            self.one_year(row_at(cells[k + 1].start()), target)
             kpi = Kpi(
                 lines=rows,
                 section=section,
