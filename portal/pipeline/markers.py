@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .text import compact, nfkc, to_int
+from .values import era_names
 
 SECTION_SEP = " ＞ "
 
@@ -65,7 +66,8 @@ RE_YEAR_LINE = re.compile(rf"^[{OPEN}]({_IN_YEAR}+)[{CLOSE}]\s*[{OPEN}]({_IN_YEA
 #: a 数値目標 cell starts a word of the row (after a space), so that a long run of text is tried once, not at
 #: every one of its characters
 RE_NUMGOAL_CELL = re.compile(rf"(?<!\S)({_CELL})\s*{_YEAR_BRACKET}\s*(※[{DIGITS}]*)?")
-RE_EVENT = re.compile(rf"(明治|大正|昭和|平成|令和)\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
+#: a dated event in a paragraph: 「令和２年３月」, with the full names of the era table (vocabulary.yaml)
+RE_EVENT = re.compile(rf"({'|'.join(map(re.escape, era_names()))})\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
 RE_TRAILING_MARK = re.compile(rf"(※[{DIGITS}]*)$")
 
 #: kinds of line that end a running block of text (a bullet, a table)

@@ -81,6 +81,11 @@ def units() -> dict[str, Unit]:
     return catalogue().units
 
 
+def era_names() -> list[str]:
+    """The full names of the eras (「明治」 … 「令和」), in the order of the era table."""
+    return list(catalogue().era_names.values())
+
+
 def eras() -> dict[str, int]:
     """元号 (full names and abbreviations) → the western year before its first year."""
     return catalogue().eras
