@@ -74,12 +74,12 @@ def test_a_new_unit_is_a_line_of_data(tmp_path, monkeypatch):
     catalogue = tmp_path / "vocabulary.yaml"
     catalogue.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setattr(values, "VOCABULARY_FILE", catalogue)
-    values.vocabulary.cache_clear()
+    values.catalogue.cache_clear()
     try:
         assert (parse_amount("12頭").value, parse_amount("12頭").unit) == (12, "頭")
     finally:
         monkeypatch.undo()
-        values.vocabulary.cache_clear()
+        values.catalogue.cache_clear()
     with pytest.raises(ValueFormatError, match="未知の単位「頭」"):
         parse_amount("12頭")
 

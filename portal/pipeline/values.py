@@ -68,15 +68,6 @@ def catalogue() -> Vocabulary:
     return Vocabulary(units, frozenset(compact(w) for w in data["words"]), qualifiers, eras, era_names)
 
 
-def vocabulary() -> tuple[dict[str, Unit], frozenset[str]]:
-    """The units and the words a value cell may be written in."""
-    c = catalogue()
-    return c.units, c.words
-
-
-vocabulary.cache_clear = catalogue.cache_clear  # type: ignore[attr-defined]
-
-
 def units() -> dict[str, Unit]:
     return catalogue().units
 
