@@ -305,6 +305,42 @@ def time_build() -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+#: inputs built to make a backtracking pattern run for ever: value cells, and whole lines for the table patterns
+HOSTILE_CELLS = ["1," * 24 + "人", "1." * 29 + "人", "1" + "億1" * 29, "(" * 30 + ")" * 30, "1人" + "(a)" * 19]
+HOSTILE_LINES = ["1," * 3000 + "人 " + "1," * 3000, "－" * 5000 + " " + "－" * 5000, "あ（" * 5000, "1 " * 5000]
+
+
+def hostile_values() -> dict:
+    """The slowest refusal of a hostile value cell, and the slowest table-line pattern on a hostile 10,000-character
+    line (milliseconds; each the best of three)."""
+    from portal.pipeline import markers
+    from portal.pipeline.values import ValueFormatError, parse_amount
+
+    def best(run) -> float:
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t)
+        return min(times) * 1000
+
+    def refuse(text: str) -> None:
+        try:
+            parse_amount(text)
+        except ValueFormatError:
+            return
+
+    def lines(text: str) -> None:
+        for pattern in (markers.RE_YEAR_LINE, markers.RE_VALUE_LINE, markers.RE_CELL_LINE):
+            pattern.match(text)
+        list(markers.RE_NUMGOAL_CELL.finditer(text))
+
+    return {
+        "cell_ms": round(max(best(lambda t=t: refuse(t)) for t in HOSTILE_CELLS), 3),
+        "line_ms": round(max(best(lambda t=t: lines(t)) for t in HOSTILE_LINES), 3),
+    }
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print(
@@ -341,6 +377,7 @@ def main() -> int:
         finally:
             stop(proc)
     results["build"] = time_build()
+    results["hostile_values"] = hostile_values()
     out = paths.ROOT / "bench" / "results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -381,6 +418,11 @@ def report(results: dict) -> str:
         lines.append(f"{path:<40} {size['plain_bytes']:>12,} {size['sent_bytes']:>12,}")
     b = results["build"]
     lines.append(f"\nportal build: {b['build_s']:.2f} s; importing its libraries only: {b['import_only_s']:.2f} s")
+    h = results["hostile_values"]
+    lines.append(
+        f"hostile value cells: slowest refusal {h['cell_ms']:.2f} ms; hostile 10,000-character table lines: "
+        f"slowest {h['line_ms']:.2f} ms"
+    )
     return "\n".join(lines)
 
 

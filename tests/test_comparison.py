@@ -105,7 +105,22 @@ def side(**kw) -> dict:
         "status": "set",
         "name": "n",
         "project_name": "p",
-        **{f"{w}_{k}": None for w in ("baseline", "target") for k in ("text", "value", "unit", "year", "year_type")},
+        **{
+            f"{w}_{k}": None
+            for w in ("baseline", "target")
+            for k in (
+                "text",
+                "value",
+                "unit",
+                "year",
+                "year_type",
+                "year_start",
+                "year_end",
+                "per_year",
+                "qualifier",
+                "value_note",
+            )
+        },
         "baseline_each_year": False,
         "target_each_year": False,
     }
@@ -122,6 +137,19 @@ def test_status_of_pairs_without_a_document():
     # values written in words have no number: a change of the words cannot be called up or down
     assert status(side(target_text="増加"), side(target_text="維持")) == "target_changed"
     assert status(side(target_value=0.1, target_unit="%"), side(target_value=0.3, target_unit="%")) == "target_raised"
+    # a qualified target and an exact one, a rate per year and a total: not compared by number
+    exact = side(target_value=2000, target_unit="人")
+    assert status(exact, side(target_value=2500, target_unit="人", target_qualifier="at_least")) == "qualifier_changed"
+    assert status(side(target_value=5, target_unit="%", target_qualifier="at_most"), exact) == "target_changed"
+    per_year = side(target_value=12, target_unit="回", target_per_year=True)
+    assert status(side(target_value=10, target_unit="回"), per_year) == "target_changed"
+    assert status(side(target_value=10, target_unit="回", target_per_year=True), per_year) == "target_raised"
+    at_least = side(target_value=2000, target_unit="人", target_qualifier="at_least")
+    assert status(at_least, {**at_least, "target_value": 1800}) == "target_lowered"
+    # the same period, or another one
+    ranged = side(target_value=5, target_unit="件", target_year_start=2021, target_year_end=2024)
+    assert status(ranged, {**ranged, "target_year_end": 2025}) == "baseline_or_year_changed"
+    assert status(ranged, dict(ranged)) == "unchanged"
     with pytest.raises(ValueError):
         status(None, None)
     # every status is a code of the schema

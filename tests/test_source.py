@@ -200,3 +200,58 @@ def test_line_numbers_count_line_feeds_only(tmp_path):
     with pytest.raises(SourceError, match="U\\+0000") as err:
         read_source(write(tmp_path, text))
     assert err.value.line == text[: text.index("\x00")].count("\n") + 1
+
+
+GOAL_ROWS = ["《基本的方向》 ", "○まちの魅力を高める。 ", "（１）にぎわいづくり ", "①公園の整備 ", "・公園を整える。 "]
+
+
+def test_a_reworded_first_row_takes_the_page_of_the_marker_above_the_other_column(tmp_path):
+    """変更前 opens with 「計画書Nページ」 and a 基本目標 heading; 変更後 opens with that heading reworded, no marker."""
+    text = document(
+        page(
+            ["計画書３ページ ", "基本目標１ 元気なまちをつくる ", *GOAL_ROWS],
+            ["基本目標１ 活気あるまちをつくる ", *GOAL_ROWS],
+            [["見出しの変更 "]],
+        ),
+        page(
+            ["計画書７ページ ", "基本目標２ 安心なまちをつくる ", *GOAL_ROWS],
+            ["基本目標２ 安全で安心なまちをつくる ", *GOAL_ROWS],
+            [["見出しの変更 "]],
+        ),
+    )
+    doc = read_source(write(tmp_path, text))
+    first, second = doc.pages
+    assert first.after[0].text.strip() == "基本目標１ 活気あるまちをつくる"
+    assert first.after[0].no == line_of(text, "活気あるまち")
+    assert {ln.plan_page for ln in first.before + first.after} == {3}
+    # on a later page the column does not carry the last page over: it takes the marker's page
+    assert second.after[0].text.strip() == "基本目標２ 安全で安心なまちをつくる"
+    assert {ln.plan_page for ln in second.before + second.after} == {7}
+    assert [ln.key for ln in second.before[1:]] == [ln.key for ln in second.after[1:]]
+
+
+def test_the_marker_above_the_after_column_gives_its_page_to_the_reworded_before_row(tmp_path):
+    text = document(
+        page(
+            ["基本目標１ 元気なまちをつくる ", *GOAL_ROWS],
+            ["計画書５ページ ", "基本目標１ 活気あるまちをつくる ", *GOAL_ROWS],
+            [["見出しの変更 "]],
+        )
+    )
+    (p,) = read_source(write(tmp_path, text)).pages
+    assert {ln.plan_page for ln in p.before + p.after} == {5}
+
+
+def test_a_first_row_that_two_rows_could_continue_is_still_refused(tmp_path):
+    """Two 変更後 candidates of the reworded first row's shape, after gaps of the same width: no guess."""
+    before = ["計画書３ページ ", "基本目標１ 元気なまちをつくる ", *GOAL_ROWS]
+    after = ["基本目標１ 活気あるまちをつくる ", *GOAL_ROWS]
+    lines = page(before, after, [["見出しの変更 "]])
+    at = lines.index("基本目標１ 活気あるまちをつくる ")
+    gap = at - max(k for k in range(at) if lines[k].strip()) - 1
+    # a second column of the same shape, after as wide a gap
+    lines[at + 2 * len(after) : at + 2 * len(after)] = [""] * (gap - 1) + ["基本目標１ にぎわうまちをつくる ", ""]
+    text = document(lines)
+    with pytest.raises(SourceError, match="変更後の列の始まりを一つに決められません") as err:
+        read_source(write(tmp_path, text))
+    assert err.value.line == line_of(text, "活気あるまち")

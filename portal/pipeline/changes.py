@@ -77,8 +77,8 @@ def element_text(el: Element | None) -> str | None:
             return el.status_text
         mark = lambda m: m or ""  # noqa: E731
         return (
-            f"{el.name}{mark(el.name_mark)}：基準値 {el.baseline.text}（{el.baseline_period.label}）{mark(el.baseline_mark)}"
-            f" → 目標値 {el.target.text}（{el.target_period.label}）{mark(el.target_mark)}"
+            f"{el.name}{mark(el.name_mark)}：基準値 {el.baseline.shown}（{el.baseline_period.label}）{mark(el.baseline_mark)}"
+            f" → 目標値 {el.target.shown}（{el.target_period.label}）{mark(el.target_mark)}"
         )
     if isinstance(el, Related):
         return el.name

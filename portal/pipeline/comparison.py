@@ -13,35 +13,67 @@ from itertools import pairwise
 
 SIDES = ("before", "after")
 #: the columns copied from each side's kpis row, as <side>_<column>
-VALUE_COLUMNS = (
-    "baseline_text",
-    "baseline_value",
-    "baseline_unit",
-    "baseline_year",
-    "baseline_label",
-    "target_text",
-    "target_value",
-    "target_unit",
-    "target_year",
-    "target_label",
+VALUE_COLUMNS = tuple(
+    f"{which}_{column}"
+    for which in ("baseline", "target")
+    for column in (
+        "text",
+        "value",
+        "unit",
+        "year",
+        "label",
+        "year_start",
+        "year_end",
+        "per_year",
+        "qualifier",
+        "value_note",
+        "base_value",
+        "base_unit",
+    )
 )
 
 
 def _amount(k: dict, which: str) -> tuple:
-    """What a baseline or target says: number and unit, or the words when there is no number."""
+    """What a baseline or target says: number, unit, per year or not, qualifier, or the words when there is no
+    number, and the note beside it."""
     value = k[f"{which}_value"]
-    return (value, k[f"{which}_unit"], k[f"{which}_text"] if value is None else None)
+    return (
+        value,
+        k[f"{which}_unit"],
+        bool(k[f"{which}_per_year"]),
+        k[f"{which}_qualifier"],
+        k[f"{which}_text"] if value is None else None,
+        k[f"{which}_value_note"],
+    )
 
 
 def _period(k: dict, which: str) -> tuple:
-    return (k[f"{which}_year"], k[f"{which}_year_type"], bool(k[f"{which}_each_year"]))
+    return (
+        k[f"{which}_year"],
+        k[f"{which}_year_type"],
+        bool(k[f"{which}_each_year"]),
+        k[f"{which}_year_start"],
+        k[f"{which}_year_end"],
+    )
+
+
+def comparable(before: dict, after: dict) -> bool:
+    """Two targets compare by number: both numbers, in the same unit, both per year or both totals, with the same
+    qualifier (「2,000人以上」 and 「2,500人」 say different kinds of thing)."""
+    return (
+        before["target_value"] is not None
+        and after["target_value"] is not None
+        and before["target_unit"] == after["target_unit"]
+        and bool(before["target_per_year"]) == bool(after["target_per_year"])
+        and before["target_qualifier"] == after["target_qualifier"]
+    )
 
 
 def difference(before: dict, after: dict) -> float | int | None:
-    """after − before of the targets, when both are numbers in the same unit (exact in decimal)."""
-    a, b = before["target_value"], after["target_value"]
-    if a is None or b is None or before["target_unit"] != after["target_unit"]:
+    """after − before of the targets, when they compare by number (exact in decimal)."""
+    if not comparable(before, after):
         return None
+    a, b = before["target_value"], after["target_value"]
     d = Decimal(str(b)) - Decimal(str(a))
     return int(d) if d == d.to_integral_value() else float(d)
 
@@ -61,6 +93,10 @@ def status(before: dict | None, after: dict | None) -> str:
     if _amount(before, "target") != _amount(after, "target"):
         d = difference(before, after)
         if d is None:
+            if comparable(before, {**after, "target_qualifier": before["target_qualifier"]}):
+                return "qualifier_changed"  # the same kind of number, one with 以上 or 以下 and one without
+            return "target_changed"
+        if d == 0:  # the same number, written with another note
             return "target_changed"
         return "target_raised" if d > 0 else "target_lowered"
     if _amount(before, "baseline") != _amount(after, "baseline") or any(

@@ -12,7 +12,9 @@ helpers they use.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
+from itertools import accumulate
 
 from .markers import (
     MAX_KPI_NAME_LINES,
@@ -30,7 +32,7 @@ from .markers import (
 from .model import Goal, Kpi, Measure, Project, Related
 from .source import Line
 from .text import join_wrapped, nfkc, squeeze
-from .values import parse_amount, parse_period
+from .values import Amount, parse_amount, parse_period
 
 
 def value_row(rows: list[Line], m: int) -> bool:
@@ -103,6 +105,12 @@ class TableGrammars:
         with them in NFKC form, the keys of the notes below the table.
         """
         text = " ".join(squeeze(r.text) for r in rows)
+        starts = list(accumulate((len(squeeze(r.text)) + 1 for r in rows[:-1]), initial=0))
+
+        def row_at(pos: int) -> Line:
+            """The row of the table a place in the joined text stands on (an error names that line)."""
+            return rows[bisect_right(starts, pos) - 1]
+
         cells = list(RE_NUMGOAL_CELL.finditer(text))
         kpis: list[tuple[Kpi, list[str]]] = []
         pos = 0
@@ -118,8 +126,12 @@ class TableGrammars:
             marks = [nfkc(m) for m in (name_mark, baseline_mark, target_mark) if m]
             if trailing:
                 name = name[: trailing.start()].strip()
-            baseline, target = self.cells(rows[0], parse_amount, cells[k].group(1), cells[k + 1].group(1))
-            b_period, t_period = self.cells(rows[0], parse_period, cells[k].group(2), cells[k + 1].group(2))
+            (baseline,) = self.cells(row_at(cells[k].start()), parse_amount, cells[k].group(1))
+            (target,) = self.cells(row_at(cells[k + 1].start()), parse_amount, cells[k + 1].group(1))
+            (b_period,) = self.cells(row_at(cells[k].start(2)), parse_period, cells[k].group(2))
+            (t_period,) = self.cells(row_at(cells[k + 1].start(2)), parse_period, cells[k + 1].group(2))
+            self.one_year(row_at(cells[k].start()), baseline)
+            self.one_year(row_at(cells[k + 1].start()), target)
             kpi = Kpi(
                 lines=rows,
                 section=section,
@@ -229,15 +241,20 @@ class TableGrammars:
 
     def kpi(self, rows: list[Line], names: list[Line], at: int, project: Project, section: str) -> int:
         value_line = rows[at]
-        if at + 1 >= len(rows) or not RE_YEAR_LINE.match(rows[at + 1].text.strip()):
+        values = RE_CELL_LINE.match(value_line.text.strip())
+        baseline, target = self.cells(value_line, parse_amount, values.group(1), values.group(2))
+        year_line = at + 1 < len(rows) and RE_YEAR_LINE.match(rows[at + 1].text.strip())
+        if year_line:
+            self.one_year(value_line, baseline, target)
+            b_period, t_period = self.cells(rows[at + 1], parse_period, year_line.group(1), year_line.group(2))
+            used = [value_line, rows[at + 1]]
+        elif baseline.period and target.period:  # 「590人（2014年）  600人（2020年）」: each value with its year
+            b_period, t_period, used = baseline.period, target.period, [value_line]
+        else:
             where = rows[at + 1] if at + 1 < len(rows) else value_line
             raise self.error(where, "値の行の次に「（令和元年） （令和７年）」のような年の行があるはずです")
-        values = RE_CELL_LINE.match(value_line.text.strip())
-        years = RE_YEAR_LINE.match(rows[at + 1].text.strip())
-        baseline, target = self.cells(value_line, parse_amount, values.group(1), values.group(2))
-        b_period, t_period = self.cells(rows[at + 1], parse_period, years.group(1), years.group(2))
         kpi = Kpi(
-            lines=names + [value_line, rows[at + 1]],
+            lines=names + used,
             section=section,
             kind="kpi",
             goal_no=project.goal_no,
@@ -251,7 +268,7 @@ class TableGrammars:
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
-        return at + 2
+        return at + len(used)
 
     def not_set(self, rest: list[Line], project: Project, section: str) -> None:
         """A KPI cell with words but no values: the KPI is not set, and the cell says why."""
@@ -267,6 +284,12 @@ class TableGrammars:
         )
         project.kpis.append(kpi)
         self.plan.kpis.append(kpi)
+
+    def one_year(self, line: Line, *amounts: Amount) -> None:
+        """A value with a year in its brackets stands where the table gives no year of its own."""
+        for amount in amounts:
+            if amount.period is not None:
+                raise self.error(line, f"値「{amount.text}」の年が二度書かれています（値の後の括弧と、表の年の欄）")
 
     # -- 主な関連事業 ------------------------------------------------------
     def on_related_header(self, i: int) -> int:

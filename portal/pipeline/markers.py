@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .text import compact, nfkc, to_int
+from .values import era_names
 
 SECTION_SEP = " ＞ "
 
@@ -41,16 +42,32 @@ KPI_HEADER_KEY = "具体的な事業重要業績評価指標(KPI)"  # compared i
 RELATED_HEADER_KEY = "(主な関連事業)"  # compared in NFKC form
 
 _NOT_VALUE = rf"\s{OPEN}{CLOSE}※{DIGITS}"
-#: a value cell written as a number: 「7,740人」, 「57.7％」, or 「－」 for none
-_VALUE = rf"(?:－|[{DIGITS}][{DIGITS},，.．]*\s*[^{_NOT_VALUE}]+)"
+#: a unit and what may follow it (「人」, 「回/年以上」): no digit, separator or bracket, so that the parts of a
+#: cell never compete for the same characters (no pattern here backtracks more than linearly)
+_UNIT = rf"[^{_NOT_VALUE},，.．]+"
+_NUMBER = rf"[{DIGITS}][{DIGITS},，.．]*"
+#: brackets after a value (a year or a note: 「590人（2014年）」, 「5件（期間平均）」)
+_VALUE_BRACKETS = rf"(?:\s*[{OPEN}][^{OPEN}{CLOSE}]*[{CLOSE}])*"
+#: the marks of "no value": 「－」 and the other dashes
+DASHES = "－\\-−‐‑‒–—―"
+#: a value cell written as a number: 「7,740人」, 「57.7％」, 「1億2,000万円」, or a dash for none (「－」, 「— 人」)
+_VALUE = rf"(?:(?:[{DASHES}](?:\s*{_UNIT})?|{_NUMBER}\s*{_UNIT}(?:{_NUMBER}{_UNIT})?){_VALUE_BRACKETS})"
 #: any value cell: a number, 「－」, or words without digits (「増加」); words are checked against the vocabulary
-_CELL = rf"(?:{_VALUE}|[^{_NOT_VALUE}]+)"
+_CELL = rf"(?:{_VALUE}|[^{_NOT_VALUE}]+{_VALUE_BRACKETS})"
+#: the year bracket of a 数値目標 cell: 「（令和元年）」, 「（H27）」, 「（令和3年度～令和6年度）」
+_YEAR_BRACKET = rf"[{OPEN}]((?:[^{OPEN}{CLOSE}]|[{OPEN}][^{OPEN}{CLOSE}]*[{CLOSE}])*(?:年度?|[{DIGITS}]))[{CLOSE}]"
 RE_VALUE_LINE = re.compile(rf"^({_VALUE})\s+({_VALUE})$")
 #: two cells of any kind: a value line only where a year line follows it
 RE_CELL_LINE = re.compile(rf"^({_CELL})\s+({_CELL})$")
-RE_YEAR_LINE = re.compile(rf"^[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]\s*[{OPEN}]([^{OPEN}{CLOSE}]+)[{CLOSE}]$")
-RE_NUMGOAL_CELL = re.compile(rf"({_CELL})\s*[{OPEN}]([^{OPEN}{CLOSE}]*年度?)[{CLOSE}]\s*(※[{DIGITS}]*)?")
-RE_EVENT = re.compile(rf"(明治|大正|昭和|平成|令和)\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
+#: the inside of a year bracket: one level of brackets may stand in it (「（2019(H31)年）」); each part starts with a
+#: character of its own, so the pattern stays linear
+_IN_YEAR = rf"(?:[^{OPEN}{CLOSE}]|[{OPEN}][^{OPEN}{CLOSE}]*[{CLOSE}])"
+RE_YEAR_LINE = re.compile(rf"^[{OPEN}]({_IN_YEAR}+)[{CLOSE}]\s*[{OPEN}]({_IN_YEAR}+)[{CLOSE}]$")
+#: a 数値目標 cell starts a word of the row (after a space), so that a long run of text is tried once, not at
+#: every one of its characters
+RE_NUMGOAL_CELL = re.compile(rf"(?<!\S)({_CELL})\s*{_YEAR_BRACKET}\s*(※[{DIGITS}]*)?")
+#: a dated event in a paragraph: 「令和２年３月」, with the full names of the era table (vocabulary.yaml)
+RE_EVENT = re.compile(rf"({'|'.join(map(re.escape, era_names()))})\s*(元|[{DIGITS}]+)\s*年\s*([{DIGITS}]+)\s*月")
 RE_TRAILING_MARK = re.compile(rf"(※[{DIGITS}]*)$")
 
 #: kinds of line that end a running block of text (a bullet, a table)

@@ -437,6 +437,13 @@ def _kpi_columns(k: Kpi, ids: _Ids) -> dict:
             f"{prefix}_year_type": period.year_type if period else None,
             f"{prefix}_label": period.label if period else None,
             f"{prefix}_each_year": period.each_year if period else None,
+            f"{prefix}_year_start": period.year_start if period else None,
+            f"{prefix}_year_end": period.year_end if period else None,
+            f"{prefix}_per_year": amount.per_year if amount else None,
+            f"{prefix}_qualifier": amount.qualifier if amount else None,
+            f"{prefix}_value_note": amount.note if amount else None,
+            f"{prefix}_base_value": amount.base_value if amount else None,
+            f"{prefix}_base_unit": amount.base_unit if amount else None,
         }
 
     return {

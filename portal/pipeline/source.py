@@ -347,12 +347,16 @@ def _assign_plan_pages(pages: list[Page], path: Path) -> None:
 
     A marker may stand in one column only.  The other column then takes the
     same page where it reaches the line that followed the marker, which is the
-    same heading in both columns.  A column carries its page over to the next
-    資料 page.
+    same heading in both columns.  A marker at the top of one column gives its
+    page to the other column's first row, which is the same row even where it
+    was reworded (the layout found it by its shape).  A column carries its page
+    over to the next 資料 page.
     """
     current = {"before": None, "after": None}
     for page in pages:
         anchors: dict[str, list[tuple[str, int]]] = {"before": [], "after": []}
+        #: the page of a marker above a column's first row (None: the column starts with its row)
+        top: dict[str, int | None] = {"before": None, "after": None}
         for side in ("before", "after"):
             col = getattr(page, side)
             for k, ln in enumerate(col):
@@ -361,8 +365,13 @@ def _assign_plan_pages(pages: list[Page], path: Path) -> None:
                     nxt = next((c for c in col[k + 1 :] if not RE_PLAN_PAGE.match(c.key)), None)
                     if nxt is not None:
                         anchors[side].append((nxt.key, to_int(m.group(1))))
+                    if all(RE_PLAN_PAGE.match(c.key) for c in col[:k]):
+                        top[side] = to_int(m.group(1))
         for side, other in (("before", "after"), ("after", "before")):
             pending = list(anchors[other])
+            if top[other] is not None and top[side] is None and pending:
+                # the other column's top marker stands for this column's first row, whatever its words
+                pending = pending[1:]
             own_keys = {key for key, _ in anchors[side]}
             kept: list[Line] = []
             for ln in getattr(page, side):
@@ -370,6 +379,8 @@ def _assign_plan_pages(pages: list[Page], path: Path) -> None:
                 if m:
                     current[side] = to_int(m.group(1))
                     continue
+                if not kept and top[side] is None and top[other] is not None:
+                    current[side] = top[other]
                 for idx, (key, plan_page) in enumerate(pending):
                     if key == ln.key and key not in own_keys:
                         current[side] = plan_page

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from .format import number, period
+from .format import amount, period, value_of, when_of
 
 #: the chart's width in SVG user units: a 390-pixel phone's page (358 CSS px) draws it at 1:1 or larger
 WIDTH = 340
@@ -49,6 +49,9 @@ class Value:
     note_id: str | None  #: the id of the note the mark refers to, when it is on this page
     version: str | None  #: the version's label, when two versions' targets are shown side by side
     current: bool  #: the value belongs to the KPI of this page (not its counterpart)
+    per_year: bool = False  #: a rate per year (「12回/年」): drawn on its own scale, never against a total
+    qualifier: str | None = None  #: 以上・以下… as a code: the text keeps the words
+    base: str = ""  #: the value in its base unit, with 「/年」 and qualifier (「1,625,000人」)
 
     @property
     def missing(self) -> str:
@@ -92,9 +95,38 @@ def when(label: str | None, year: int | None, each_year) -> str:
     return (label or "") if each_year else period(label, year)
 
 
+def when_row(k: dict, field: str) -> str:
+    """The time of a kpis row's value, a period from its start to its end included."""
+    return (k[f"{field}_label"] or "") if k[f"{field}_each_year"] else when_of(k, field)
+
+
+def _value(k: dict, field: str, role: str, mark, note_id, version, current) -> Value:
+    return Value(
+        role=role,
+        when=when_row(k, field),
+        each_year=bool(k[f"{field}_each_year"]),
+        text=value_of(k, field),
+        value=k[f"{field}_value"],
+        unit=k[f"{field}_unit"],
+        mark=mark,
+        note_id=note_id,
+        version=version,
+        current=current,
+        per_year=bool(k.get(f"{field}_per_year")),
+        qualifier=k.get(f"{field}_qualifier"),
+        base=amount(
+            k.get(f"{field}_base_value"),
+            k.get(f"{field}_base_unit"),
+            k.get(f"{field}_qualifier"),
+            k.get(f"{field}_per_year"),
+        ),
+    )
+
+
 def target_differs(a: dict, b: dict) -> bool:
     """True when two versions of a KPI aim at different targets (value, unit or year)."""
     fields = ("target_text", "target_value", "target_unit", "target_label", "target_year", "target_each_year")
+    fields += ("target_per_year", "target_qualifier", "target_value_note", "target_year_start", "target_year_end")
     return any(a[f] != b[f] for f in fields)
 
 
@@ -111,18 +143,7 @@ def values(kpi: dict, versions: dict[int, dict], other: dict | None = None) -> l
         mark = k[f"{field}_mark"]
         # a counterpart's mark links to this page's note only when the notes are the same
         linked = k is kpi or k["note"] == kpi["note"]
-        return Value(
-            role=role,
-            when=when(k[f"{field}_label"], k[f"{field}_year"], k[f"{field}_each_year"]),
-            each_year=bool(k[f"{field}_each_year"]),
-            text=k[f"{field}_text"] or "",
-            value=k[f"{field}_value"],
-            unit=k[f"{field}_unit"],
-            mark=mark,
-            note_id=ids.get(mark) if mark and linked else None,
-            version=version,
-            current=k is kpi,
-        )
+        return _value(k, field, role, mark, ids.get(mark) if mark and linked else None, version, k is kpi)
 
     rows = [value(kpi, "baseline", BASELINE, None)]
     if other is not None and target_differs(kpi, other):
@@ -136,18 +157,7 @@ def values(kpi: dict, versions: dict[int, dict], other: dict | None = None) -> l
 def targets_over_versions(kpi: dict, rows: list[dict], versions: dict[int, dict]) -> list[Value]:
     """The target of each version of an indicator (`rows`, oldest first), each under its version's label."""
     return [
-        Value(
-            role=TARGET,
-            when=when(k["target_label"], k["target_year"], k["target_each_year"]),
-            each_year=bool(k["target_each_year"]),
-            text=k["target_text"] or "",
-            value=k["target_value"],
-            unit=k["target_unit"],
-            mark=None,
-            note_id=None,
-            version=versions[k["version_id"]]["label"],
-            current=k is kpi or k["id"] == kpi["id"],
-        )
+        _value(k, "target", TARGET, None, None, versions[k["version_id"]]["label"], k is kpi or k["id"] == kpi["id"])
         for k in rows
     ]
 
@@ -164,7 +174,7 @@ def unit_notes(rows: list[Value], units: dict[str, dict]) -> list[dict]:
         if r.value is None or not u or u["multiplier"] == 1:
             continue
         entry = out.setdefault(u["unit"], {"unit": u["unit"], "title": u["title"], "examples": []})
-        example = (r.text, f"{number(r.value * u['multiplier'])}{u['base_unit']}")
+        example = (r.text, r.base)
         if example not in entry["examples"]:
             entry["examples"].append(example)
     return list(out.values())
@@ -191,11 +201,12 @@ def describe(rows: list[Value]) -> str:
 
 
 def kpi_chart(title: str, rows: list[Value], chart_id: str) -> Markup:
-    """Horizontal bars on one scale per unit, each under its label and with its value at its end.
+    """Horizontal bars on one scale per kind of value, each under its label and with its value at its end.
 
-    A value the document gives as 「－」 gets no bar, only words saying there is
-    none.  Percentages are drawn against 100％.  Every string from the data is
-    escaped.
+    A kind is a unit and whether the value is per year: a rate per year
+    (「12回/年」) is never drawn on the scale of a total.  A value the document
+    gives as 「－」 gets no bar, only words saying there is none.  Percentages
+    are drawn against 100％.  Every string from the data is escaped.
     """
     value_w = max((_width(_shown(v), LABEL_SIZE) for v in rows if v.value is not None), default=0)
     label_w = max(
@@ -205,11 +216,11 @@ def kpi_chart(title: str, rows: list[Value], chart_id: str) -> Markup:
     )
     width = round(max(WIDTH, label_w + PAD))
     bar_max = max(40, width - BAR_X - VALUE_GAP - value_w - PAD)
-    scale: dict[str | None, float] = {}
+    scale: dict[tuple[str | None, bool], float] = {}
     for v in rows:
         if v.value is not None:
             floor = 100 if v.unit == "%" else 0
-            scale[v.unit] = max(scale.get(v.unit, 0), v.value, floor)
+            scale[v.unit, v.per_year] = max(scale.get((v.unit, v.per_year), 0), v.value, floor)
 
     body: list[str] = []
     y = 0
@@ -234,7 +245,8 @@ def kpi_chart(title: str, rows: list[Value], chart_id: str) -> Markup:
                 f'<text x="{BAR_X + VALUE_GAP}" y="{text_y:g}" font-size="{SMALL_SIZE}" class="kpi-chart-none">{escape(v.missing)}</text>'
             )
         else:
-            w = round(bar_max * v.value / scale[v.unit]) if scale[v.unit] else 0
+            most = scale[v.unit, v.per_year]
+            w = round(bar_max * v.value / most) if most else 0
             if v.value and w < 2:
                 w = 2
             kind = "kpi-chart-baseline" if v.role == BASELINE else "kpi-chart-target"

@@ -12,7 +12,7 @@ from ..pipeline.downloads import FORMATS
 from . import chart
 from .changes import choice, revisions_of
 from .common import citation, csv_link, data, int_param, latest_version, sql_link, version_param
-from .format import COMPARISON
+from .format import COMPARISON, value_of
 
 bp = Blueprint("kpis", __name__, url_prefix="/kpis")
 
@@ -58,7 +58,7 @@ def status_fields(before: dict | None, after: dict | None, old: dict, new: dict)
     def target(k: dict | None) -> str | None:
         if k is None or k["status"] != "set":
             return None
-        return f"{k['target_text']}（{'各年度' if k['target_each_year'] else k['target_label']}）"
+        return f"{value_of(k, 'target')}（{'各年度' if k['target_each_year'] else k['target_label']}）"
 
     not_set = next((k for k in (after, before) if k is not None and k["status"] != "set"), None)
     return {

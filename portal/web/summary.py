@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ..data import Data
 from ..pipeline.display import CodeGroup, category, groups, moves, render
+from .format import value_of
 
 FIELD = "changes.change_type"
 #: the KPI columns whose change is a change of a target or a baseline
@@ -101,7 +102,7 @@ def _name(row: dict | None) -> str | None:
 def _target(k: dict | None) -> str | None:
     if k is None or k.get("status") != "set":
         return None
-    return k["target_text"]
+    return value_of(k, "target")
 
 
 def _when(k: dict | None) -> str | None:
@@ -120,7 +121,7 @@ def moves_text(found: list[tuple[str, str]], before: dict | None, after: dict | 
         if how == "moved":
             old, new = before[f"{side}_label"] or "－", after[f"{side}_label"] or "－"
         else:
-            old, new = before[f"{side}_text"], after[f"{side}_text"]
+            old, new = value_of(before, side), value_of(after, side)
         parts.append(render(words[how], {"role": words["roles"][side], "old": old, "new": new}))
     return "、".join(parts) + words["end"]
 
@@ -160,14 +161,22 @@ def value_moves(before: dict, after: dict) -> list[tuple[str, str]]:
     found = []
     for value, unit_, side in VALUE_FIELDS:
         old, new = before[value], after[value]
-        if old == new and before[unit_] == after[unit_]:
+        # the same kind of number: unit, per year or a total, qualifier (以上・以下…) and note
+        kind = [f"{side}_per_year", f"{side}_qualifier", f"{side}_value_note"]
+        same_kind = before[unit_] == after[unit_] and all(before.get(f) == after.get(f) for f in kind)
+        if old == new and same_kind:
             continue
-        if old is not None and new is not None and before[unit_] == after[unit_]:
+        if old is not None and new is not None and same_kind and old != new:
             found.append((side, "raised" if new > old else "lowered"))
         else:
             found.append((side, "changed"))
     for year, label, side in YEAR_FIELDS:
-        if before[year] != after[year] or before[label] != after[label]:
+        span = (f"{side}_year_start", f"{side}_year_end")
+        if (
+            before[year] != after[year]
+            or before[label] != after[label]
+            or any(before.get(f) != after.get(f) for f in span)
+        ):
             found.append((side, "moved"))
     return found
 
