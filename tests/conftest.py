@@ -10,6 +10,18 @@ import pytest
 from portal import paths
 from portal.pipeline.build import BuildResult, build
 
+#: what makes a test slow (`-m "not slow"` leaves it out): a real server, nginx, Chromium or a whole build of its own
+SLOW_FIXTURES = {"live_server", "changed_server", "proxy", "impatient_proxy", "browser", "tree", "project"}
+#: modules whose every test starts processes of its own: servers, builds killed on purpose, a fresh install
+SLOW_MODULES = {"test_faults", "test_install", "test_live", "test_plugins", "test_proxy", "test_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if uses & SLOW_FIXTURES or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def real_source() -> Path:
