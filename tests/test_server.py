@@ -52,13 +52,23 @@ def answers(url: str) -> bool:
         return False
 
 
-def open_sockets(pid: int) -> int:
-    """How many sockets a process holds open (its listening socket and its connections)."""
-    found = 0
+def connections_from(pid: int, sockets: list[socket.socket]) -> int:
+    """How many of the clients' `sockets` the server process `pid` still holds a connection with (/proc/net/tcp)."""
+    inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(FileNotFoundError):
-            found += os.readlink(fd).startswith("socket:")
-    return found
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    clients = set()
+    for s in sockets:
+        host, port = s.getsockname()[:2]
+        clients.add(f"{int.from_bytes(socket.inet_aton(host), 'little'):08X}:{port:04X}")
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        held += fields[2] in clients and fields[9] in inodes
+    return held
 
 
 def closed_by_server(sock: socket.socket, wait: float = 10.0) -> bool:
@@ -277,7 +287,6 @@ LARGE_CSV = (
 def test_clients_that_stop_reading_hold_no_sql_slot_and_are_cut_off(built, tmp_path):
     proc, base, log = start_server(built.db, tmp_path / "server.log", "--send-timeout", "1")
     stalled: list[socket.socket] = []
-    listening = open_sockets(base.pid)
     try:
         for n in (2, 3):  # two visitors, as many as the SQL slots
             s = socket.socket()
@@ -295,7 +304,7 @@ def test_clients_that_stop_reading_hold_no_sql_slot_and_are_cut_off(built, tmp_p
             ]
         assert others == [200] * 5
         # past the send timeout (1 s) the server closes both, with most of the answer unsent
-        until(lambda: open_sockets(base.pid) <= listening)
+        until(lambda: connections_from(base.pid, stalled) == 0)
         for s in stalled:
             s.settimeout(5)
             received = b""
