@@ -333,12 +333,16 @@ def test_many_overruns_leave_processes_threads_and_descriptors_flat(built, tmp_p
         for n in range(8):
             r = httpx.get(base + "/data/strategy.json", params={"sql": overruns[n % 2]}, timeout=30)
             assert r.status_code == 400 and "上限" in r.json()["error"]
-            workers_settled(base.pid)  # the killed worker is reaped and its replacement starts
+            workers_settled(base.pid)  # the killed worker's replacement is running
             seen.append((*counts(base.pid), len(child_processes(base.pid))))
         assert httpx.get(base + "/data/strategy.json?sql=select+1", timeout=30).status_code == 200
-        # the last killed worker's pipes are closed and its watcher thread ends
-        last = until(lambda: (now := counts(base.pid))[1] <= seen[0][1] + 2 and now[0] <= seen[0][0] + 1 and now)
-        seen.append((*last, len(child_processes(base.pid))))
+
+        # the last killed worker is reaped, its pipes are closed and its watcher thread ends
+        def settled():
+            now = (*counts(base.pid), len(child_processes(base.pid)))
+            return now if now[1] <= seen[0][1] + 2 and now[0] <= seen[0][0] + 1 and now[3] == 3 else None
+
+        seen.append(until(settled))
     finally:
         stop_server(proc, log)
     threads, fds, deleted, workers = zip(*seen, strict=True)
