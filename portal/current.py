@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .pipeline.build import DOWNLOADS
+from .pipeline.build import DOWNLOADS, SITE
 from .pipeline.downloads import MANIFEST
+from .site import Site
 from .web.store import Data, load
 
 
@@ -34,6 +35,11 @@ class Build:
     def data(self) -> Data:
         """Every row the pages show, read once."""
         return load(self.db)
+
+    @cached_property
+    def site(self) -> Site:
+        """The pages prebuilt with this build (none for a build made without them)."""
+        return Site(self.db.parent / SITE)
 
     @cached_property
     def manifest(self) -> dict:

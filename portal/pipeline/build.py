@@ -42,6 +42,8 @@ from .manifest import Manifest, manifest_for
 from .records import build_records
 
 DOWNLOADS = "downloads"
+#: the folder of a build where `render` writes the prebuilt pages
+SITE = "site"
 BUILDS = ".builds"
 CURRENT = "current"
 LOCK = ".lock"
@@ -58,6 +60,8 @@ class BuildResult:
     downloads: Path
     build_dir: Path
     counts: dict[str, int]
+    #: what `render` reported of the pages it rendered (None: the build has no prebuilt pages)
+    site: dict | None = None
 
 
 def downloads_dir(db: Path) -> Path:
@@ -88,7 +92,11 @@ def package_aside(package: Path, build_id: str) -> Path:
 
 
 def build(
-    source: Path | list[Path] | None, db: Path, package: Path, on_wait: Callable[[], None] | None = None
+    source: Path | list[Path] | None,
+    db: Path,
+    package: Path,
+    on_wait: Callable[[], None] | None = None,
+    render: Callable[[Path, Path], dict] | None = None,
 ) -> BuildResult:
     """Build the database, the downloads and the data package from the sources; publish them only on success.
 
@@ -107,6 +115,12 @@ def build(
     file that cannot be written (full disk, read-only or missing folder),
     both naming the place.  While another build runs, this one calls
     `on_wait` once and waits for it to finish.
+
+    `render(database, folder)`, when given, renders the site's pages from the
+    staged database (its downloads beside it) into the build's site/ folder,
+    so they are published with it; what it returns is the result's `site`.
+    The caller passes it (portal/cli.py): the pipeline knows nothing of the
+    server that renders pages.
     """
     db, package = Path(db), Path(package)
     builds = db.parent / BUILDS
@@ -117,10 +131,12 @@ def build(
             _clean_package_side(package)
         with _io(db.parent, WRITE):
             _clean_database_side(db)
-        return _build_locked(source, db, package, builds)
+        return _build_locked(source, db, package, builds, render)
 
 
-def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, builds: Path) -> BuildResult:
+def _build_locked(
+    source: Path | list[Path] | None, db: Path, package: Path, builds: Path, render: Callable[[Path, Path], dict] | None
+) -> BuildResult:
     sources = None if source is None else [Path(source)] if isinstance(source, str | Path) else list(source)
     manifest = manifest_for(sources, paths.MANIFEST)
     rows = parse(manifest.sources, manifest)
@@ -168,6 +184,7 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
                 built_at=built_at,
                 first_published=history.first_published(rows, known, stamp),
             )
+            site = render(staged_db, staging / SITE) if render is not None else None
             staging.chmod(0o755)
             os.rename(staging, final)
         # publish: the package in one step ...
@@ -201,6 +218,7 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
         downloads=downloads_dir(db),
         build_dir=final,
         counts={k: len(v) for k, v in rows.items()},
+        site=site,
     )
 
 
