@@ -71,12 +71,17 @@ async def favicon(request) -> Response:
     return FileResponse(paths.STATIC / "favicon.ico", headers={"cache-control": "public, max-age=86400"})
 
 
-def create_app(db_path: Path | None = None, base_url: str | None = None):
-    """The portal as one ASGI application, serving the build that `db_path` points at."""
+def create_app(db_path: Path | None = None, base_url: str | None = None, prebuilt: bool = True):
+    """The portal as one ASGI application, serving the build that `db_path` points at.
+
+    `prebuilt` False renders every page live (the test that the prebuilt pages are the live ones compares the two).
+    """
     builds = CurrentBuild(Path(db_path or paths.DB))
     base_url = check_base_url(base_url or os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL)
     # a page of the build's prebuilt site from its file; the rest rendered by Flask
-    pages = Prebuilt(builds, compressed(WSGIMiddleware(create_flask_app({"BUILD": builds}), workers=8)), base_url)
+    pages = compressed(WSGIMiddleware(create_flask_app({"BUILD": builds}), workers=8))
+    if prebuilt:
+        pages = Prebuilt(builds, pages, base_url)
     data = DataApp(builds)
 
     @asynccontextmanager
