@@ -55,6 +55,13 @@ from . import operator
 #: the origin used when PORTAL_BASE_URL is not set (`portal serve` sets it from --host and --port)
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 URLS = "urls.json"
+#: the page nginx answers when no replica is there to render search and SQL (README's `error_page`)
+UNAVAILABLE = "unavailable.html"
+#: what it says
+UNAVAILABLE_DETAIL = (
+    "検索と SQL（/data/ のデータの表と問い合わせ）は、ただいま使えません（サーバーの停止中か再起動中です）。"
+    "ほかのページとダウンロードのファイルは、このまま読めます。"
+)
 #: the queries that are prebuilt: a name first, then names, values and separators, never a slash
 QUERY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+=[A-Za-z0-9._~=&%+-]*$")
 #: the paths a visitor's links lead to that are not pages of the build (Datasette, files, search)
@@ -89,6 +96,7 @@ def render_site(db: Path, out: Path, base_url: str | None = None) -> dict:
     `base_url` (PORTAL_BASE_URL, else portal serve's default) and the
     operator the environment names, as `portal serve` would.
     """
+    from .errors import error_html
     from .middleware import check_base_url
     from .web import create_app
 
@@ -132,6 +140,7 @@ def render_site(db: Path, out: Path, base_url: str | None = None) -> dict:
                 continue
             if endpoint not in LIVE_ENDPOINTS:
                 queue.append(found)
+    (out / UNAVAILABLE).write_bytes(error_html(503, UNAVAILABLE_DETAIL))
     # the files carry the database's time: nginx's ETag (time and size) is then the same on every copy of a build
     stamp = os.stat(db).st_mtime_ns
     for path in out.rglob("*.html*"):

@@ -324,3 +324,69 @@ def test_slow_queries_past_the_proxys_timeout_leave_pages_and_files_answering(im
     for r in slow.values():
         assert "," not in r.headers["x-test-upstream"], r.headers["x-test-upstream"]  # one replica tried
     assert {status for _, status in answers} == {200}, [a for a in answers if a[1] != 200][:10]
+
+
+@pytest.fixture(scope="module")
+def lone_proxy(public_build, tmp_path_factory):
+    """The README's proxy whose replicas the test stops: nginx alone in front of the build on disk."""
+    yield from run_proxy(public_build, tmp_path_factory.mktemp("nginx-alone"))
+
+
+def test_with_both_replicas_stopped_every_prebuilt_page_reads_and_search_and_sql_say_they_are_unavailable(
+    lone_proxy, public_build
+):
+    base, _, replicas = lone_proxy
+    for proc, _, log in replicas:
+        stop_server(proc, log)
+    folder = public_build.build_dir / SITE
+    urls = json.loads((folder / URLS).read_text(encoding="utf-8"))["pages"]
+    with client_from("127.0.0.2") as client:
+        for url, entry in urls.items():
+            r = client.get(base + url)
+            assert r.status_code == 200, url
+            assert r.content == (folder / entry["file"]).read_bytes(), url
+        for path in ("/static/portal.css", "/downloads/kpis.csv", "/downloads/strategy-datapackage.zip"):
+            assert client.get(base + path).status_code == 200, path
+        for path in ("/search?q=%E4%BA%BA%E5%8F%A3", "/data/strategy/kpis", "/data/strategy.json?sql=select+1", LIVE):
+            r = client.get(base + path)
+            assert r.status_code == 503, path
+            assert r.headers["content-type"] == "text/html; charset=utf-8", path
+            assert "検索と SQL" in r.text and "使えません" in r.text, path
+            assert r.headers["cache-control"] == "no-store", path
+
+
+def test_a_rebuild_while_nginx_serves_gives_no_mixed_or_missing_page(lone_proxy, public_build):
+    """Pages are read through nginx while the build is published again: each answer is a whole page of one build."""
+    base = lone_proxy[0]
+    db = public_build.db
+    folder = public_build.db.parent / "current" / SITE
+    urls = json.loads((folder / URLS).read_text(encoding="utf-8"))["pages"]
+    paths_ = ["/", "/goals/3?v=1", "/kpis/", "/kpis/compare?status=added", "/changes/", "/downloads/", "/about"]
+    published = {p: {(folder / urls[p]["file"]).read_bytes()} for p in paths_}
+    answers: list[tuple[str, str, int, bytes]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        with client_from("127.0.0.3") as client:
+            while not done.is_set() or len(answers) < 200:
+                for p in paths_:
+                    for encoding in ("identity", "gzip"):
+                        r = client.get(base + p, headers={"accept-encoding": encoding})
+                        answers.append((p, encoding, r.status_code, r.content))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(2):
+            new = build(public_build.source, db, db.parent.parent / "datapackage",
+                        render=partial(render_site, base_url=f"http://{PUBLIC}"))  # fmt: skip
+            for p in paths_:
+                published[p].add((new.build_dir / SITE / urls[p]["file"]).read_bytes())
+    finally:
+        done.set()
+        reader.join()
+    assert len(answers) >= 200
+    assert len(published["/downloads/"]) > 1  # the builds differ (their time), so a mix would show
+    for p, encoding, status, body in answers:
+        assert status == 200, (p, encoding)
+        assert body in published[p], (p, encoding)  # httpx decompresses the gzip copy
