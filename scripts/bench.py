@@ -3,7 +3,9 @@
 
 import sys
 
+from bench_pages import main as pages
+
 from portal.bench import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main() or pages())
