@@ -48,6 +48,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from starlette.responses import FileResponse
 from starlette.staticfiles import NotModifiedResponse
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_etags, unquote_etag
 
 from . import operator
@@ -136,7 +137,7 @@ def render_site(db: Path, out: Path, base_url: str | None = None) -> dict:
             seen.add(found)
             try:
                 endpoint, _ = routes.match(path, method="GET")
-            except Exception:  # noqa: BLE001 — not a page of the Flask app (a file, Datasette, a redirect)
+            except HTTPException:  # not a page of the Flask app (a file, Datasette) or a redirect to one
                 continue
             if endpoint not in LIVE_ENDPOINTS:
                 queue.append(found)

@@ -170,3 +170,21 @@ def test_a_server_for_another_origin_or_operator_renders_its_own_pages(built, mo
 )
 def test_file_names_are_what_nginx_computes_and_never_leave_their_folder(url, name):
     assert file_name(url) == name
+
+
+def test_a_render_that_fails_fails_the_build_and_leaves_the_last_good_one_served(tree):
+    from portal.pipeline.build import build
+
+    root, source = tree
+    db = root / "db" / "strategy.db"
+    served = db.resolve()
+
+    def broken(database, folder):
+        folder.mkdir()
+        (folder / "half.html").write_text("<p>", encoding="utf-8")
+        raise RuntimeError("the renderer stopped")
+
+    with pytest.raises(RuntimeError, match="the renderer stopped"):
+        build(source, db, root / "datapackage", render=broken)
+    assert db.resolve() == served
+    assert not [p for p in (root / "db" / ".builds").iterdir() if p.name.startswith(".staging-")]
