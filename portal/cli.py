@@ -77,26 +77,29 @@ def main() -> None:
     "portal serve はこの起点で描いたページをファイルから返し、起点が違えば毎回描きます",
 )
 def build(sources: tuple[Path, ...], db: Path, package: Path, base_url: str | None) -> None:
-    from functools import partial
-
-    from .middleware import check_base_url
     from .pipeline.build import BUILDS, LOCK
     from .pipeline.build import build as run_build
-    from .site import DEFAULT_BASE_URL, render_site
 
-    try:
-        base_url = check_base_url(base_url or DEFAULT_BASE_URL)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--base-url") from exc
+    if base_url:
+        from .middleware import check_base_url
+
+        try:
+            base_url = check_base_url(base_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--base-url") from exc
+
+    def render(database: Path, folder: Path) -> dict:
+        # the site's renderer and the server parts it uses are read only when the build gets to the pages
+        from .site import render_site
+
+        return render_site(database, folder, base_url)
 
     def waiting() -> None:
         click.echo(f"ほかのビルドが終わるのを待っています（{db.parent / BUILDS / LOCK}）…", err=True)
 
     try:
         # the pages are rendered by the site's renderer, handed to the pipeline (which knows no server)
-        result = run_build(
-            list(sources) or None, db, package, on_wait=waiting, render=partial(render_site, base_url=base_url)
-        )
+        result = run_build(list(sources) or None, db, package, on_wait=waiting, render=render)
     except (SourceError, BuildError) as exc:
         click.echo(f"エラー: {exc}", err=True)
         click.echo("データベースとデータパッケージは変更していません。", err=True)
@@ -106,7 +109,7 @@ def build(sources: tuple[Path, ...], db: Path, package: Path, base_url: str | No
     click.echo(counts)
     site = result.site
     click.echo(
-        f"ページ {site['pages']} 件を描きました（{site['seconds']:.2f} 秒、{base_url} 向け）: {result.build_dir / 'site'}"
+        f"ページ {site['pages']} 件を描きました（{site['seconds']:.2f} 秒、{site['base_url']} 向け）: {result.build_dir / 'site'}"
     )
 
 

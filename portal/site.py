@@ -149,7 +149,7 @@ def render_site(db: Path, out: Path, base_url: str | None = None) -> dict:
     who = operator.from_env()
     urls = {"base_url": base_url, "operator": [who.name, who.contact], "pages": pages}
     (out / URLS).write_text(json.dumps(urls, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    return {"pages": len(pages), "bytes": size, "seconds": time.perf_counter() - started}
+    return {"pages": len(pages), "bytes": size, "seconds": time.perf_counter() - started, "base_url": base_url}
 
 
 @dataclass(eq=False)
