@@ -364,6 +364,15 @@ def test_a_package_swap_cut_off_half_way_is_rolled_back_by_the_next_build(projec
     assert leftovers(root) == []
 
 
+def _waits_on_lock(pid: int, inode: int) -> bool:
+    """Whether process `pid` is blocked waiting for a flock on the file with this inode."""
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" in fields and str(pid) in fields and any(f.endswith(f":{inode}") for f in fields):
+            return True
+    return False
+
+
 def test_two_builds_do_not_interleave(project):
     """A build waits for the lock that another build holds, and writes nothing meanwhile."""
     root, db, package = project
@@ -378,7 +387,11 @@ def test_two_builds_do_not_interleave(project):
             text=True,
         )
         try:
-            time.sleep(2.0)  # a build takes about 0.5 s
+            # wait for the build to queue on the lock (the kernel lists a blocked flock in /proc/locks with "->")
+            inode = os.fstat(held.fileno()).st_ino
+            deadline = time.monotonic() + 60
+            while not _waits_on_lock(proc.pid, inode) and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
             assert proc.poll() is None
             assert leftovers(root) == [] and os.readlink(db.parent / "current") == served
         finally:
