@@ -3,7 +3,8 @@
 A composition of well-kept parts; each job lives where its docstring says:
 
 * portal.current — the one object that knows the build being served;
-* Flask (portal.web) through a2wsgi for the pages, with Werkzeug's conditional responses;
+* the build's prebuilt pages from their files (portal.site), and Flask (portal.web) through a2wsgi
+  for the rest, with Werkzeug's conditional responses;
 * Datasette (portal.datasette) for /data/, its guards in its own plugin hooks;
 * Starlette's StaticFiles for /static/, Datasette's /data/-/static/ and the downloads (portal.files);
 * Starlette's GZipMiddleware for text that is not a download (its ETags weak when it may compress);
@@ -31,11 +32,10 @@ from .datasette import PREFIX, DataApp
 from .datasette.csp import policy
 from .errors import error_html
 from .files import Downloads
-from .middleware import Front, SecurityHeaders, WeakWhenCompressed
+from .middleware import Front, SecurityHeaders, WeakWhenCompressed, check_base_url
+from .site import DEFAULT_BASE_URL, Prebuilt
 from .web import create_app as create_flask_app
 
-#: the origin used when PORTAL_BASE_URL is not set (`portal serve` sets it from --host and --port)
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 #: the pages under /downloads/; every other path there is a file of the current build
 DOWNLOAD_PAGES = ("/downloads/", "/downloads/dictionary", "/downloads/api", "/downloads/dcat.jsonld")
 
@@ -71,10 +71,17 @@ async def favicon(request) -> Response:
     return FileResponse(paths.STATIC / "favicon.ico", headers={"cache-control": "public, max-age=86400"})
 
 
-def create_app(db_path: Path | None = None, base_url: str | None = None):
-    """The portal as one ASGI application, serving the build that `db_path` points at."""
+def create_app(db_path: Path | None = None, base_url: str | None = None, prebuilt: bool = True):
+    """The portal as one ASGI application, serving the build that `db_path` points at.
+
+    `prebuilt` False renders every page live (the test that the prebuilt pages are the live ones compares the two).
+    """
     builds = CurrentBuild(Path(db_path or paths.DB))
+    base_url = check_base_url(base_url or os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL)
+    # a page of the build's prebuilt site from its file; the rest rendered by Flask
     pages = compressed(WSGIMiddleware(create_flask_app({"BUILD": builds}), workers=8))
+    if prebuilt:
+        pages = Prebuilt(builds, pages, base_url)
     data = DataApp(builds)
 
     @asynccontextmanager
@@ -95,7 +102,7 @@ def create_app(db_path: Path | None = None, base_url: str | None = None):
         Mount("/", pages),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, lifespan=lifespan)
-    return SecurityHeaders(Front(app, base_url or os.environ.get("PORTAL_BASE_URL") or DEFAULT_BASE_URL), policy())
+    return SecurityHeaders(Front(app, base_url), policy())
 
 
 def from_environment():

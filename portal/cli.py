@@ -70,15 +70,36 @@ def main() -> None:
     show_default=True,
     help="データパッケージのフォルダ（datapackage.json と data/*.csv を書きます）",
 )
-def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
+@click.option(
+    "--base-url",
+    envvar="PORTAL_BASE_URL",
+    help="ページを描く公開 URL の起点（portal serve と同じ値。既定は http://127.0.0.1:8000、環境変数 PORTAL_BASE_URL でも指定可）。"
+    "portal serve はこの起点で描いたページをファイルから返し、起点が違えば毎回描きます",
+)
+def build(sources: tuple[Path, ...], db: Path, package: Path, base_url: str | None) -> None:
     from .paths import BUILDS, LOCK
     from .pipeline.build import build as run_build
+
+    if base_url:
+        from .middleware import check_base_url
+
+        try:
+            base_url = check_base_url(base_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--base-url") from exc
+
+    def render(database: Path, folder: Path) -> dict:
+        # the site's renderer and the server parts it uses are read only when the build gets to the pages
+        from .render import render_site
+
+        return render_site(database, folder, base_url)
 
     def waiting() -> None:
         click.echo(f"ほかのビルドが終わるのを待っています（{db.parent / BUILDS / LOCK}）…", err=True)
 
     try:
-        result = run_build(list(sources) or None, db, package, on_wait=waiting)
+        # the pages are rendered by the site's renderer, handed to the pipeline (which knows no server)
+        result = run_build(list(sources) or None, db, package, on_wait=waiting, render=render)
     except (SourceError, BuildError) as exc:
         click.echo(f"エラー: {exc}", err=True)
         click.echo("データベースとデータパッケージは変更していません。", err=True)
@@ -86,6 +107,10 @@ def build(sources: tuple[Path, ...], db: Path, package: Path) -> None:
     counts = "、".join(f"{k} {v}行" for k, v in result.counts.items())
     click.echo(f"作成しました: {result.db} / {result.package / 'datapackage.json'}")
     click.echo(counts)
+    site = result.site
+    click.echo(
+        f"ページ {site['pages']} 件を描きました（{site['seconds']:.2f} 秒、{site['base_url']} 向け）: {result.build_dir / 'site'}"
+    )
 
 
 @main.command(

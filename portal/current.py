@@ -18,7 +18,8 @@ from functools import cached_property
 from pathlib import Path
 
 from .data import Data, load
-from .paths import DOWNLOADS, FILE_INDEX
+from .paths import DOWNLOADS, FILE_INDEX, SITE
+from .site import Site
 
 
 @dataclass(eq=False)
@@ -33,6 +34,11 @@ class Build:
     def data(self) -> Data:
         """Every row the pages show, read once."""
         return load(self.db)
+
+    @cached_property
+    def site(self) -> Site:
+        """The pages prebuilt with this build (none for a build made without them)."""
+        return Site(self.db.parent / SITE)
 
     @cached_property
     def file_index(self) -> dict:

@@ -34,6 +34,8 @@ CURRENT = "current"
 LOCK = ".lock"
 #: the folder of download files beside a build's database (served at /downloads/)
 DOWNLOADS = "downloads"
+#: the folder of a build's prebuilt pages (portal/site.py), beside its database
+SITE = "site"
 #: the downloads' file index: every download file with its size and checksum, the build's time and the dates the
 #: feed gives (written by pipeline/downloads.py, read by portal.current; not itself served)
 FILE_INDEX = "files.json"

@@ -135,9 +135,11 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, seconds: int = DURATION, lua: str | None = None) -> dict:
+def wrk(url: str, seconds: int = DURATION, lua: str | None = None, headers: dict | None = None) -> dict:
     """Run wrk and read requests/s, p50, p99 and errors from its report."""
     cmd = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     script = None
     if lua:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115 - removed after wrk ran
@@ -427,4 +429,6 @@ def report(results: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from bench_pages import main as pages  # each kind of page through portal serve and nginx (scripts/bench_pages.py)
+
+    sys.exit(main() or pages())

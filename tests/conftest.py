@@ -30,13 +30,15 @@ def real_source() -> Path:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> BuildResult:
-    """The real document built by the real pipeline into a temporary project tree."""
+    """The real document built by the real pipeline into a temporary project tree, with its prebuilt pages."""
+    from portal.render import render_site
+
     root = tmp_path_factory.mktemp("built")
     package = root / "datapackage"
     (package / "sources").mkdir(parents=True)
     source = package / "sources" / paths.SOURCE_NAME
     shutil.copyfile(paths.SOURCE, source)
-    return build(source, root / "db" / "strategy.db", package)
+    return build(source, root / "db" / "strategy.db", package, render=render_site)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import paths
-from ..paths import BUILDS, DOWNLOADS
+from ..paths import BUILDS, DOWNLOADS, SITE
 from . import history
 from .chain import read_chain
 from .downloads import write_downloads
@@ -37,6 +37,8 @@ class BuildResult:
     downloads: Path
     build_dir: Path
     counts: dict[str, int]
+    #: what `render` reported of the pages it rendered (None: the build has no prebuilt pages)
+    site: dict | None = None
 
 
 def parse(sources: Path | list[Path], manifest: Manifest | None = None) -> dict[str, list[dict]]:
@@ -62,6 +64,9 @@ class Run:
     known: dict
     manifest: Manifest | None = None
     rows: dict[str, list[dict]] = field(default_factory=dict)
+    #: renders the site's pages from the staged database into a folder (given by portal/cli.py), and what it made
+    render: Callable[[Path, Path], dict] | None = None
+    site: dict | None = None
 
     @property
     def staged_db(self) -> Path:
@@ -104,6 +109,12 @@ def _downloads(run: Run) -> None:
             built_at=run.built_at,
             first_published=history.first_published(run.rows, run.known, _stamp(run)),
         )
+
+
+def _pages(run: Run) -> None:
+    p = run.publication
+    if run.render is not None:
+        run.site = run.render(run.staged_db, p.staging / SITE)
     p.seal()
 
 
@@ -126,12 +137,19 @@ STAGES: tuple[Stage, ...] = (
         "the files for people, the zip and the downloads' file index (downloads.py, people.py, workbook.py)",
         _downloads,
     ),
+    Stage(
+        "pages", "every page the site links to, with a gzip copy, rendered by the caller's `render` (site.py)", _pages
+    ),
     Stage("publish", "the package, then the database and downloads, each in one step (publish.py)", _publish),
 )
 
 
 def build(
-    source: Path | list[Path] | None, db: Path, package: Path, on_wait: Callable[[], None] | None = None
+    source: Path | list[Path] | None,
+    db: Path,
+    package: Path,
+    on_wait: Callable[[], None] | None = None,
+    render: Callable[[Path, Path], dict] | None = None,
 ) -> BuildResult:
     """Build the database, the downloads and the data package from the sources; publish them only on success.
 
@@ -150,6 +168,12 @@ def build(
     file that cannot be written (full disk, read-only or missing folder),
     both naming the place.  While another build runs, this one calls
     `on_wait` once and waits for it to finish.
+
+    `render(database, folder)`, when given, renders the site's pages from the
+    staged database (its downloads beside it) into the build's site/ folder,
+    so they are published with it; what it returns is the result's `site`.
+    The caller passes it (portal/cli.py): the pipeline knows nothing of the
+    server that renders pages.
     """
     db, package = Path(db), Path(package)
     builds = db.parent / BUILDS
@@ -157,10 +181,12 @@ def build(
         builds.mkdir(parents=True, exist_ok=True)
     with locked(builds, on_wait):
         clean(db, package)
-        return _build_locked(source, db, package, builds)
+        return _build_locked(source, db, package, builds, render)
 
 
-def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, builds: Path) -> BuildResult:
+def _build_locked(
+    source: Path | list[Path] | None, db: Path, package: Path, builds: Path, render: Callable[[Path, Path], dict] | None
+) -> BuildResult:
     now = time.time_ns()
     build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9)) + f".{now % 10**9:09d}-" + secrets.token_hex(2)
     run = Run(
@@ -168,6 +194,7 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
         publication=Publication(db, package, build_id),
         built_at=datetime.fromtimestamp(now // 10**9, UTC),
         known=history.read(builds),
+        render=render,
     )
     try:
         for stage in STAGES:
@@ -185,6 +212,7 @@ def _build_locked(source: Path | list[Path] | None, db: Path, package: Path, bui
         downloads=downloads_dir(db),
         build_dir=run.publication.final,
         counts={k: len(v) for k, v in run.rows.items()},
+        site=run.site,
     )
 
 
