@@ -76,6 +76,8 @@ class Site:
 
     folder: Path
     stats: dict = field(default_factory=dict, repr=False)
+    #: public origin → whether the pages were rendered for it and for the environment's operator
+    rendered_for: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def urls(self) -> dict:
@@ -86,13 +88,14 @@ class Site:
 
     def page(self, url: str, base_url: str) -> dict | None:
         """The prebuilt page of a URL for a server with this public origin and the environment's operator."""
-        entry = self.urls["pages"].get(url)
-        if entry is None or self.urls["base_url"] != base_url:
-            return None
-        who = operator.from_env()
-        if self.urls["operator"] != [who.name, who.contact]:
-            return None
-        return entry
+        if base_url not in self.rendered_for:
+            # decided once per build and origin: neither changes while the server runs
+            who = operator.from_env()
+            self.rendered_for[base_url] = self.urls["base_url"] == base_url and self.urls["operator"] == [
+                who.name,
+                who.contact,
+            ]
+        return self.urls["pages"].get(url) if self.rendered_for[base_url] else None
 
     def file(self, name: str) -> tuple[Path, os.stat_result]:
         """A page's file and its stat (a build's files never change, so each is looked at once)."""
