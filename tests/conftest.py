@@ -123,12 +123,13 @@ def living(pids: set[int]) -> set[int]:
     return alive
 
 
-def workers_settled(pid: int, count: int = 3) -> set[int]:
-    """The server's running worker processes, once it has `count` of them again (an ended one is replaced)."""
+def workers_settled(pid: int, count: int = 3, replacing: set[int] | None = None) -> set[int]:
+    """The server's running worker processes, once it has `count` of them again (an ended one is replaced);
+    with `replacing`, once they are no longer all of those (one of them has ended and its replacement runs)."""
 
     def whole() -> set[int] | None:
         found = living(child_processes(pid))
-        return found if len(found) == count else None
+        return found if len(found) == count and found != replacing else None
 
     return until(whole)
 

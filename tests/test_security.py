@@ -364,7 +364,7 @@ def test_a_query_that_needs_too_much_memory_is_stopped(live_server):
     )
     assert r.status_code == 400 and "メモリーの上限" in r.json()["error"], r.text[:300]
     assert rss_kb(live_server.pid) - before < 50_000  # kB: the sort ran in the worker, and ended there
-    after = workers_settled(live_server.pid)
+    after = workers_settled(live_server.pid, replacing=workers)
     assert len(after) == 3 and len(workers - after) == 1, (workers, after)
 
 
